@@ -1,0 +1,81 @@
+"""Domain errors: stable lowerCamelCase reasons, no HTTP.
+
+The API layer maps each class to a status in one table (``parley.api.errors``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a request: which field/header/parameter, why, and a human message."""
+
+    scope: str
+    reason: str
+    message: str
+
+
+class ParleyError(Exception):
+    """Base of every expected failure. Carries one or more problems."""
+
+    summary = "error"
+
+    def __init__(self, *problems: Problem) -> None:
+        if not problems:
+            raise ValueError("a ParleyError needs at least one problem")
+        super().__init__(problems[0].message)
+        self.problems: tuple[Problem, ...] = problems
+
+    @classmethod
+    def of(cls, scope: str, reason: str, message: str) -> ParleyError:
+        return cls(Problem(scope, reason, message))
+
+    @property
+    def reason(self) -> str:
+        return self.problems[0].reason
+
+
+class InvalidRequest(ParleyError):
+    summary = "bad request"
+
+
+class Unauthenticated(ParleyError):
+    summary = "unauthorized"
+
+
+class NotFound(ParleyError):
+    summary = "not found"
+
+
+class Gone(ParleyError):
+    summary = "gone"
+
+
+class RuleViolation(ParleyError):
+    """A well-formed request that the current state forbids."""
+
+    summary = "unprocessable entity"
+
+
+class RateLimited(ParleyError):
+    summary = "too many requests"
+
+    def __init__(self, *problems: Problem, retry_after: int = 1) -> None:
+        super().__init__(*problems)
+        self.retry_after = max(1, retry_after)
+
+
+class Unavailable(ParleyError):
+    summary = "service unavailable"
+
+    def __init__(self, *problems: Problem, retry_after: int = 1) -> None:
+        super().__init__(*problems)
+        self.retry_after = max(1, retry_after)
+
+
+class AlreadyExists(ParleyError):
+    """A uniqueness rule was broken (duplicate email, org id, ...). Rendered as 422."""
+
+    summary = "unprocessable entity"

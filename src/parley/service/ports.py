@@ -1,0 +1,183 @@
+"""The ports the use cases need. Adapters in ``parley.adapters`` implement them.
+
+Every port has an in-memory adapter that passes the same contract tests as the real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.interactions import Interaction, Message
+from parley.domain.typing import TypingKey
+
+# --------------------------------------------------------------------------------------------
+# Storage
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The first 2xx answer to a request that carried an ``Idempotency-Key``."""
+
+    api_key_id: str  # the API key (or web-token subject) the key is scoped to
+    key: str
+    fingerprint: str  # hash of method + path + body; a reuse with another fingerprint is refused
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[User]
+    total: int
+    continuation_token: str | None
+
+
+class Store(Protocol):
+    """Durable state. Writes return only after the data is committed.
+
+    Uniqueness failures raise ``parley.domain.errors.AlreadyExists`` with a reason
+    (``duplicateOrganization``, ``duplicateEmail``, ``idempotencyKeyExists`` ...).
+    """
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # organizations and credentials
+    async def add_organization(self, org: Organization) -> None: ...
+    async def get_organization(self, org_id: str) -> Organization | None: ...
+    async def list_organizations(self) -> list[Organization]: ...
+    async def add_client(self, client: OAuthClient) -> None: ...
+    async def get_client(self, client_id: str) -> OAuthClient | None: ...
+    async def revoke_client(self, client_id: str, at: float) -> bool: ...
+    async def add_api_key(self, key: ApiKey) -> None: ...
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def revoke_api_key(self, key_id: str, at: float) -> bool: ...
+    async def add_token(self, token: AccessToken) -> None: ...
+    async def get_token(self, token_hash: str) -> AccessToken | None: ...
+    async def revoke_tokens_of_client(self, client_id: str, at: float) -> int: ...
+
+    # users
+    async def add_user(self, user: User) -> None: ...
+    async def get_user(self, org_id: str, user_id: str) -> User | None: ...
+    async def find_users(
+        self,
+        org_id: str,
+        *,
+        email: str | None = None,
+        name_contains: str | None = None,
+        limit: int = 100,
+        continuation_token: str | None = None,
+    ) -> UserPage: ...
+
+    # interactions and messages
+    async def add_interaction(self, interaction: Interaction) -> None: ...
+    async def save_interaction(self, interaction: Interaction) -> None: ...
+    async def get_interaction(self, org_id: str, interaction_id: str) -> Interaction | None: ...
+    async def open_interactions(self) -> list[Interaction]: ...
+    async def add_message(
+        self, message: Message, idempotency: IdempotencyRecord | None = None
+    ) -> None: ...
+    async def transcript(self, org_id: str, interaction_id: str) -> list[Message]: ...
+
+    # idempotency
+    async def get_idempotency(self, api_key_id: str, key: str) -> IdempotencyRecord | None: ...
+    async def put_idempotency(self, record: IdempotencyRecord) -> None: ...
+    async def purge_idempotency(self, older_than: float) -> int: ...
+
+    # deployment-wide secrets (web-token signing key)
+    async def get_or_create_secret(self, name: str, value: str) -> str: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Event engine: streaming sessions, their ordered event queues, typing state
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSession:
+    session_id: str
+    org_id: str
+    owner: str  # "user:<userId>" or "contact:<contactId>"
+    created_at: float
+    inactivity_delay: int
+    require_ack: bool
+
+    @property
+    def user_id(self) -> str | None:
+        return self.owner[5:] if self.owner.startswith("user:") else None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    event_id: str
+    sequence_number: int
+    event_type: str
+    event_time: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """The resume point is older than what is retained; events before ``oldest_available`` are gone."""
+
+    oldest_available: int
+
+
+class SessionDropped(Exception):
+    """The session is unknown, expired or was dropped; ``reason`` says which for the error body."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EventEngine(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    async def create_session(self, session: StreamSession) -> None: ...
+    async def get_session(self, session_id: str) -> StreamSession:
+        """Raises SessionDropped if unknown, expired or dropped."""
+        ...
+    async def delete_session(self, session_id: str) -> StreamSession | None: ...
+    async def sessions_of(self, org_id: str, owner: str) -> list[str]: ...
+    async def touch(self, session_id: str) -> None: ...
+    async def sweep(self) -> list[StreamSession]:
+        """Drop sessions idle past their inactivity delay; returns them."""
+        ...
+
+    async def publish(
+        self, org_id: str, owners: Sequence[str], event_type: str, payload: dict[str, Any]
+    ) -> None:
+        """Append one event to every live session of every owner, in call order."""
+        ...
+
+    async def next_events(
+        self, session_id: str, max_events: int, timeout: float, after: int | None = None
+    ) -> list[Envelope | Reset]:
+        """Wait up to ``timeout`` for events and hand them out.
+
+        ``after=None`` is a long poll: without acknowledgement each event is handed out once;
+        with acknowledgement every un-acknowledged event is handed out again. ``after=N`` is a
+        resume from sequence number N (SSE ``Last-Event-ID`` / WebSocket ``resumeAfter``): every
+        retained event after N, preceded by a ``Reset`` if N is older than what is retained.
+        """
+        ...
+
+    async def acknowledge(self, session_id: str, sequence_number: int) -> None: ...
+
+    # Typing state (contract section 3), as ``parley.domain.typing.TypingTracker`` does it.
+    # Keys are (interaction id, sender id); ``meta`` is what the idle event must say about
+    # the sender (entityName, entityType, userId, org id), stored with the state.
+    async def typing_composing(
+        self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]
+    ) -> bool: ...
+    async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None: ...
+    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, dict[str, Any]]]: ...
+    async def typing_expire(self, now: float) -> list[tuple[TypingKey, dict[str, Any]]]: ...

@@ -1,0 +1,66 @@
+"""Configuration from the environment (contract section 9). Read once, passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("PARLEY_DATA_DIR", "data")).resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = ""
+    events_url: str = "memory://"
+    rate_limit_per_second: float = 100.0
+    rate_limit_burst: int = 200
+    offer_timeout_seconds: float = 30.0
+    webtoken_rate_per_second: float = 5.0
+    webtoken_rate_burst: int = 100
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = field(default_factory=_default_data_dir)
+    max_body_bytes: int = 64 * 1024
+    session_queue_limit: int = 10_000
+    token_cache_seconds: float = 5.0
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'parley.db'}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+
+        def num(name: str, default: float) -> float:
+            raw = e.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise SystemExit(f"configuration error: {name}={raw!r} is not a number") from None
+            if value < 0:
+                raise SystemExit(f"configuration error: {name} must not be negative")
+            return value
+
+        data_dir = Path(e.get("PARLEY_DATA_DIR", "data")).resolve()
+        return cls(
+            database_url=e.get("PARLEY_DATABASE_URL", ""),
+            events_url=e.get("PARLEY_EVENTS_URL", "memory://") or "memory://",
+            rate_limit_per_second=num("PARLEY_RATE_LIMIT_PER_SECOND", 100),
+            rate_limit_burst=int(num("PARLEY_RATE_LIMIT_BURST", 200)),
+            offer_timeout_seconds=num("PARLEY_OFFER_TIMEOUT_SECONDS", 30),
+            webtoken_rate_per_second=num("PARLEY_WEBTOKEN_RATE_PER_SECOND", 5),
+            webtoken_rate_burst=int(num("PARLEY_WEBTOKEN_RATE_BURST", 100)),
+            host=e.get("PARLEY_HOST", "127.0.0.1") or "127.0.0.1",
+            port=int(num("PARLEY_PORT", 8080)),
+            data_dir=data_dir,
+            session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
+            log_level=e.get("PARLEY_LOG_LEVEL", "info") or "info",
+        )
