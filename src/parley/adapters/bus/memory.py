@@ -1,0 +1,228 @@
+"""The in-process event engine: one asyncio loop holds every session, its queue and typing state.
+
+Each session keeps one list of retained events with contiguous sequence numbers, a delivered
+cursor (the highest sequence number handed out) and an acknowledgement cursor. An acknowledgement
+beyond what was handed out is clamped to it. ``close`` ends waiting polls with no events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from parley.adapters.bus import reasons
+from parley.clock import Clock, iso
+from parley.domain.typing import TypingKey, TypingTracker
+from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
+
+# How many reasons for gone sessions are remembered for the error message.
+GONE_REMEMBERED = 10_000
+
+
+@dataclass(slots=True, eq=False)
+class _Session:
+    info: StreamSession
+    last_active: float
+    log: list[Envelope] = field(default_factory=list)
+    last_seq: int = 0
+    delivered: int = 0
+    acked: int = 0
+    waiting: int = 0
+    wakeup: asyncio.Event | None = None
+    dropped: str | None = None
+
+    @property
+    def first_seq(self) -> int:
+        return self.last_seq - len(self.log) + 1
+
+    @property
+    def cursor(self) -> int:
+        return self.acked if self.info.require_ack else self.delivered
+
+
+_NOBODY: Mapping[str, _Session] = MappingProxyType({})
+
+
+class MemoryEventEngine:
+    def __init__(self, clock: Clock, queue_limit: int = 10_000, retain_delivered: int = 1000) -> None:
+        self.clock = clock
+        self.queue_limit = queue_limit
+        self.retain_delivered = retain_delivered
+        self._sessions: dict[str, _Session] = {}
+        self._owners: dict[tuple[str, str], dict[str, _Session]] = {}
+        self._gone: OrderedDict[str, str] = OrderedDict()
+        self._typing = TypingTracker()
+        self._closed = False
+
+    async def start(self) -> None:
+        self._closed = False
+
+    async def close(self) -> None:
+        self._closed = True
+        for session in self._sessions.values():
+            if session.wakeup is not None:
+                session.wakeup.set()
+
+    # sessions
+
+    async def create_session(self, session: StreamSession) -> None:
+        live = _Session(session, self.clock.monotonic())
+        self._sessions[session.session_id] = live
+        self._owners.setdefault((session.org_id, session.owner), {})[session.session_id] = live
+        self._gone.pop(session.session_id, None)
+
+    async def get_session(self, session_id: str) -> StreamSession:
+        return self._live(session_id).info
+
+    async def delete_session(self, session_id: str) -> StreamSession | None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        self._drop(session, reasons.DELETED)
+        return session.info
+
+    async def sessions_of(self, org_id: str, owner: str) -> list[str]:
+        now = self.clock.monotonic()
+        sessions = self._owners.get((org_id, owner), _NOBODY)
+        return [sid for sid, s in sessions.items() if not self._expired(s, now)]
+
+    async def touch(self, session_id: str) -> None:
+        self._live(session_id).last_active = self.clock.monotonic()
+
+    async def sweep(self) -> list[StreamSession]:
+        now = self.clock.monotonic()
+        idle = [s for s in self._sessions.values() if self._expired(s, now)]
+        for session in idle:
+            self._drop(session, reasons.expired(session.info.inactivity_delay))
+        return [s.info for s in idle]
+
+    # events
+
+    async def publish(
+        self, org_id: str, owners: Sequence[str], event_type: str, payload: dict[str, Any]
+    ) -> None:
+        # One event id per published event: every session that receives it names it the same.
+        event_id = ""
+        event_time = ""
+        behind: list[_Session] = []
+        for owner in dict.fromkeys(owners):
+            for session in self._owners.get((org_id, owner), _NOBODY).values():
+                if not event_id:
+                    event_id = "evt_" + uuid.uuid4().hex
+                    event_time = iso(self.clock.now())
+                session.last_seq += 1
+                session.log.append(Envelope(event_id, session.last_seq, event_type, event_time, payload))
+                if session.last_seq - session.cursor > self.queue_limit:
+                    behind.append(session)
+                elif session.wakeup is not None:
+                    session.wakeup.set()
+        for session in behind:
+            self._drop(session, reasons.fell_behind(self.queue_limit))
+
+    async def next_events(
+        self,
+        session_id: str,
+        max_events: int,
+        timeout: float,  # noqa: ASYNC109 - the port's signature: the request picks the timeout
+        after: int | None = None,
+    ) -> list[Envelope | Reset]:
+        session = self._live(session_id)
+        session.last_active = self.clock.monotonic()
+        batch = self._take(session, max_events, after)
+        if batch or timeout <= 0:
+            return batch
+        if session.wakeup is None:
+            session.wakeup = asyncio.Event()
+        session.waiting += 1
+        try:
+            async with asyncio.timeout(timeout):
+                while not batch and not self._closed:
+                    session.wakeup.clear()
+                    await session.wakeup.wait()
+                    if session.dropped is not None:
+                        raise SessionDropped(session.dropped)
+                    batch = self._take(session, max_events, after)
+        except TimeoutError:
+            pass
+        finally:
+            session.waiting -= 1
+            session.last_active = self.clock.monotonic()
+        return batch
+
+    async def acknowledge(self, session_id: str, sequence_number: int) -> None:
+        session = self._live(session_id)
+        upto = min(sequence_number, session.delivered)
+        if not session.info.require_ack or upto <= session.acked:
+            return
+        del session.log[: upto - session.first_seq + 1]
+        session.acked = upto
+
+    # typing
+
+    async def typing_composing(
+        self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]
+    ) -> bool:
+        return self._typing.composing(key, expires_after, now, meta)
+
+    async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None:
+        return self._typing.stop(key)
+
+    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, dict[str, Any]]]:
+        return self._typing.stop_interaction(interaction_id)
+
+    async def typing_expire(self, now: float) -> list[tuple[TypingKey, dict[str, Any]]]:
+        return self._typing.expire(now)
+
+    # internals
+
+    def _live(self, session_id: str) -> _Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise SessionDropped(self._gone.get(session_id, reasons.UNKNOWN))
+        if self._expired(session, self.clock.monotonic()):
+            # ``sweep`` removes it and reports it; until then it only refuses to serve.
+            raise SessionDropped(reasons.expired(session.info.inactivity_delay))
+        return session
+
+    @staticmethod
+    def _expired(session: _Session, now: float) -> bool:
+        return not session.waiting and now - session.last_active > session.info.inactivity_delay
+
+    def _take(self, session: _Session, max_events: int, after: int | None) -> list[Envelope | Reset]:
+        first = session.first_seq
+        batch: list[Envelope | Reset] = []
+        if after is None:
+            start = session.cursor + 1
+        else:
+            if after + 1 < first and after < session.last_seq:
+                batch.append(Reset(first))
+            start = max(after + 1, first)
+        stop = min(session.last_seq, start + max_events - 1)
+        if stop < start:
+            return batch
+        batch.extend(session.log[start - first : stop - first + 1])
+        session.delivered = max(session.delivered, stop)
+        if not session.info.require_ack:
+            keep_from = session.delivered - self.retain_delivered + 1
+            if keep_from > first:
+                del session.log[: keep_from - first]
+        return batch
+
+    def _drop(self, session: _Session, reason: str) -> None:
+        info = session.info
+        del self._sessions[info.session_id]
+        owned = self._owners[(info.org_id, info.owner)]
+        del owned[info.session_id]
+        if not owned:
+            del self._owners[(info.org_id, info.owner)]
+        session.dropped = reason
+        self._gone[info.session_id] = reason
+        if len(self._gone) > GONE_REMEMBERED:
+            self._gone.popitem(last=False)
+        if session.wakeup is not None:
+            session.wakeup.set()
