@@ -6,6 +6,7 @@ The API layer maps each class to a status in one table (``parley.api.errors``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class ParleyError(Exception):
         self.problems: tuple[Problem, ...] = problems
 
     @classmethod
-    def of(cls, scope: str, reason: str, message: str) -> ParleyError:
+    def of(cls, scope: str, reason: str, message: str) -> Self:
         return cls(Problem(scope, reason, message))
 
     @property

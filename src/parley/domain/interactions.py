@@ -160,15 +160,11 @@ class Interaction:
             if self.state is not InteractionState.ACTIVE:
                 raise RuleViolation.of("interactionId", "notActive", "the interaction is not active")
             if entity_type not in (EntityType.AGENT, EntityType.SYSTEM):
-                raise RuleViolation.of(
-                    "entityType", "entityTypeNotAllowed", "an agent sends as Agent or System"
-                )
+                raise RuleViolation.of("entityType", "entityTypeNotAllowed", "an agent sends as Agent or System")
             return
         if user_id in self.monitor_ids:
             if entity_type is not EntityType.MONITOR:
-                raise RuleViolation.of(
-                    "entityType", "entityTypeNotAllowed", "a monitoring supervisor sends as Monitor"
-                )
+                raise RuleViolation.of("entityType", "entityTypeNotAllowed", "a monitoring supervisor sends as Monitor")
             return
         if user_id == self.offered_to:
             raise RuleViolation.of("interactionId", "notActive", "accept the interaction before sending")

@@ -1,0 +1,194 @@
+"""The ASGI application: routing, body limits, error rendering, lifespan, WebSocket dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from parley.api.errors import (
+    MethodNotAllowed,
+    PayloadTooLarge,
+    render_error,
+    render_unexpected,
+)
+from parley.api.http import Request, Response, Router, parse_query
+from parley.domain.errors import NotFound, ParleyError
+
+log = logging.getLogger("parley.api")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+WebSocketHandler = Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]
+LifespanHook = Callable[[], Awaitable[None]]
+
+
+class ParleyASGI:
+    def __init__(
+        self,
+        router: Router,
+        max_body_bytes: int,
+        websockets: Router | None = None,
+        on_startup: list[LifespanHook] | None = None,
+        on_shutdown: list[LifespanHook] | None = None,
+    ) -> None:
+        self.router = router
+        self.websockets = websockets or Router()
+        self.max_body_bytes = max_body_bytes
+        self.on_startup = on_startup or []
+        self.on_shutdown = on_shutdown or []
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(4).hex()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    # -- HTTP ------------------------------------------------------------------------------
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = f"{self._id_prefix}-{next(self._ids)}"
+        try:
+            response = await self._dispatch(scope, receive, request_id)
+        except ParleyError as exc:
+            response = render_error(exc)
+        except Exception:
+            log.exception("unexpected error in request %s %s %s", request_id, scope["method"], scope["path"])
+            response = render_unexpected(request_id)
+        if response.status >= 400:
+            response.headers.append(("x-request-id", request_id))
+        await self._send(response, scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        match = self.router.match(method, path)
+        if match is None:
+            raise NotFound.of("path", "unknownPath", f"no endpoint at {path}")
+        if match.route is None:
+            allow = ", ".join(match.allowed)
+            error = MethodNotAllowed.of("method", "methodNotAllowed", f"{method} is not allowed here; use {allow}")
+            response = render_error(error)
+            response.headers.append(("allow", allow))
+            return response
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        request = Request(
+            method=method,
+            path=path,
+            headers=headers,
+            query=parse_query(scope.get("query_string", b"")),
+            client_ip=client[0] if client else "",
+            request_id=request_id,
+            path_params=match.params,
+        )
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.body = await self._read_body(receive, headers)
+        return await match.route.handler(request)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        limit = self.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if response.stream is None:
+            raw_headers.append((b"content-length", str(len(response.body)).encode()))
+            await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+            body = b"" if scope["method"] == "HEAD" else response.body
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+        stream = response.stream
+
+        async def pump() -> None:
+            async for chunk in stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        # A long-lived stream ends when it is done or the moment the client goes away.
+        tasks = {asyncio.create_task(pump()), asyncio.create_task(watch_disconnect())}
+        try:
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                if (
+                    not task.cancelled()
+                    and isinstance(task.exception(), Exception)
+                    and not isinstance(task.exception(), OSError)
+                ):
+                    log.error("stream failed", exc_info=task.exception())
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    # -- WebSocket -------------------------------------------------------------------------
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = self.websockets.match("GET", scope["path"])
+        if match is None or match.route is None:
+            await send({"type": "websocket.close", "code": 4404})
+            return
+        handler: Any = match.route.handler
+        try:
+            await handler(scope, receive, send, match.params)
+        except Exception:
+            log.exception("unexpected error on websocket %s", scope["path"])
+
+    # -- lifespan --------------------------------------------------------------------------
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.on_startup:
+                        await hook()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.on_shutdown:
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("shutdown step failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge.of("body", "bodyTooLarge", f"the body exceeds the limit of {limit // 1024} KiB")

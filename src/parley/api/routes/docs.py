@@ -1,0 +1,33 @@
+"""The OpenAPI document, a readable docs page and a health check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from parley.api.http import Request, Response, Route
+
+if TYPE_CHECKING:
+    from parley.bootstrap import Parley
+
+DOCS_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Parley API</title><link rel="stylesheet" href="/static/docs.css"></head>
+<body><main id="docs" aria-live="polite"><h1>Parley API</h1><p>Loading the OpenAPI document&hellip;</p></main>
+<script src="/static/docs.js" defer></script></body></html>"""
+
+
+def routes(p: Parley, openapi: bytes) -> list[Route]:
+    async def openapi_json(request: Request) -> Response:
+        return Response(200, openapi, [("content-type", "application/json"), ("cache-control", "no-cache")])
+
+    async def docs(request: Request) -> Response:
+        return Response(200, DOCS_PAGE, [("content-type", "text/html; charset=utf-8")])
+
+    async def health(request: Request) -> Response:
+        return Response.json({"status": "ok"})
+
+    return [
+        Route("GET", "/openapi.json", openapi_json, "This OpenAPI document", "Meta", hidden=True),
+        Route("GET", "/docs", docs, "Readable API documentation", "Meta", hidden=True),
+        Route("GET", "/healthz", health, "Health check", "Meta", hidden=True),
+    ]

@@ -1,0 +1,146 @@
+"""Streaming sessions for users (contract 4): create, long-poll, acknowledge, delete, SSE, WebSocket."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from parley.api.gate import AgentCall
+from parley.api.http import Response, Route
+from parley.api.routes.common import ORG, json_body
+from parley.api.schemas import Acknowledge, CreateSession, EventBatch, EventQuery, SessionInfo
+from parley.api.validation import convert
+from parley.clock import iso
+from parley.domain.accounts import Scope
+from parley.domain.errors import InvalidRequest
+from parley.service.ports import StreamSession
+from parley.streaming.sse import event_stream, parse_last_event_id
+from parley.streaming.websocket import WebSocketStream
+from parley.streaming.wire import envelope_dict
+
+if TYPE_CHECKING:
+    from parley.bootstrap import Parley
+
+BASE = ORG + "/streaming"
+SCOPE = Scope.STREAMING.value
+
+
+def session_info(session: StreamSession) -> dict[str, Any]:
+    return {
+        "sessionId": session.session_id,
+        "creationTime": iso(session.created_at),
+        "inactivityDelay": session.inactivity_delay,
+        "requireAcknowledgement": session.require_ack,
+        "userId": session.user_id,
+    }
+
+
+def routes(p: Parley) -> tuple[list[Route], list[Route]]:
+    async def session_of(call: AgentCall) -> StreamSession:
+        return await p.streaming.require(call.principal.org_id, call.request.headers.get("via-client-sessionid"))
+
+    async def create(call: AgentCall) -> Response:
+        body = json_body(call.request, CreateSession)
+        await p.accounts.require_user(call.principal.org_id, body.userId)
+        session = await p.streaming.open_for_user(
+            call.principal.org_id, body.userId, body.inactivityDelay, body.requireAcknowledgement
+        )
+        return Response.json(session_info(session))
+
+    async def delete(call: AgentCall) -> Response:
+        await p.streaming.close(await session_of(call))
+        return Response(204)
+
+    async def poll(call: AgentCall) -> Response:
+        session = await session_of(call)
+        query = convert(dict(call.request.query), EventQuery)
+        batch = await p.streaming.next_events(session, query.maxEvents, query.timeout)
+        return Response.json({"sessionId": session.session_id, "events": [envelope_dict(e) for e in batch]})
+
+    async def acknowledge(call: AgentCall) -> Response:
+        session = await session_of(call)
+        body = json_body(call.request, Acknowledge)
+        if not session.require_ack:
+            raise InvalidRequest.of(
+                "sequenceNumber",
+                "acknowledgementNotRequired",
+                "this session was created without requireAcknowledgement",
+            )
+        await p.streaming.acknowledge(session, body.sequenceNumber)
+        return Response(204)
+
+    async def sse(call: AgentCall) -> Response:
+        session = await session_of(call)
+        after = parse_last_event_id(call.request.headers.get("last-event-id"))
+        headers = [
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-store"),
+            ("x-accel-buffering", "no"),
+        ]
+        return Response(200, b"", headers, stream=event_stream(p.streaming, session, after))
+
+    async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
+        await p.auth.authenticate(org_id, headers.get("authorization"), headers.get("x-api-key"), SCOPE)
+        return await p.streaming.require(org_id, headers.get("via-client-sessionid"))
+
+    async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
+        await WebSocketStream(p.streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
+
+    headers = ("x-api-key", "via-client-sessionid")
+    http = [
+        Route(
+            "POST",
+            BASE + "/session",
+            p.gate.agent(SCOPE, create),
+            "Create a streaming session",
+            "Streaming",
+            body=CreateSession,
+            response=SessionInfo,
+            security=("bearer",),
+            headers=("x-api-key",),
+        ),
+        Route(
+            "DELETE",
+            BASE + "/session",
+            p.gate.agent(SCOPE, delete),
+            "End a streaming session",
+            "Streaming",
+            status=204,
+            security=("bearer",),
+            headers=headers,
+        ),
+        Route(
+            "GET",
+            BASE + "/events",
+            p.gate.agent(SCOPE, poll),
+            "Long-poll for events",
+            "Streaming",
+            response=EventBatch,
+            query=EventQuery,
+            security=("bearer",),
+            headers=headers,
+        ),
+        Route(
+            "POST",
+            BASE + "/acknowledge",
+            p.gate.agent(SCOPE, acknowledge),
+            "Acknowledge events up to a sequence number",
+            "Streaming",
+            body=Acknowledge,
+            status=204,
+            security=("bearer",),
+            headers=headers,
+        ),
+        Route(
+            "GET",
+            BASE + "/events/stream",
+            p.gate.agent(SCOPE, sse),
+            "Events as Server-Sent Events",
+            "Streaming",
+            security=("bearer",),
+            headers=headers,
+            content_type="text/event-stream",
+        ),
+    ]
+    ws = [Route("GET", BASE + "/ws", websocket, "Events over a WebSocket", "Streaming")]  # type: ignore[arg-type]
+    return http, ws

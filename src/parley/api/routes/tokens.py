@@ -1,0 +1,93 @@
+"""The token service (contract 1.2): OAuth2 client credentials, RFC 6749 errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, unquote
+
+from parley.api.errors import error_body
+from parley.api.http import Request, Response, Route
+from parley.api.schemas import TokenResponse
+from parley.domain.errors import Problem
+from parley.service.tokens import OAuthError
+
+if TYPE_CHECKING:
+    from parley.bootstrap import Parley
+
+PATH = "/tokenservice/oauth2/access_token"
+
+
+def basic_credentials(header: str | None) -> tuple[str | None, str | None]:
+    if not header:
+        return None, None
+    kind, _, value = header.partition(" ")
+    if kind.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError(401, "invalid_client", "malformed HTTP Basic credentials") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise OAuthError(401, "invalid_client", "malformed HTTP Basic credentials")
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote(client_id), unquote(secret)
+
+
+def oauth_error(exc: OAuthError) -> Response:
+    # RFC 6749's fields, plus the contract's error body so every client finds what it expects.
+    body: dict[str, object] = {"error": exc.error, "error_description": exc.description}
+    scope = "authorization" if exc.error == "invalid_client" else exc.error
+    body.update(error_body(exc.status, (Problem(scope, exc.error, exc.description),)))
+    headers = [("cache-control", "no-store"), ("pragma", "no-cache")]
+    if exc.status == 401:
+        headers.append(("www-authenticate", 'Basic realm="parley"'))
+    return Response.json(body, exc.status, headers)
+
+
+def routes(p: Parley) -> list[Route]:
+    async def access_token(request: Request) -> Response:
+        try:
+            if request.body.strip() and request.content_type != "application/x-www-form-urlencoded":
+                raise OAuthError(400, "invalid_request", "send the fields as application/x-www-form-urlencoded")
+            try:
+                form = dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError:
+                raise OAuthError(400, "invalid_request", "the form is not UTF-8") from None
+            client_id, secret = basic_credentials(request.headers.get("authorization"))
+            if client_id is None:
+                client_id, secret = form.get("client_id"), form.get("client_secret")
+            issued = await p.tokens.issue(
+                realm=request.query.get("realm") or form.get("realm"),
+                grant_type=form.get("grant_type"),
+                client_id=client_id,
+                client_secret=secret,
+                scope=form.get("scope"),
+            )
+        except OAuthError as exc:
+            return oauth_error(exc)
+        return Response.json(
+            {
+                "access_token": issued.access_token,
+                "scope": " ".join(sorted(issued.scopes)),
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+            },
+            headers=[("cache-control", "no-store"), ("pragma", "no-cache")],
+        )
+
+    return [
+        Route(
+            "POST",
+            PATH,
+            access_token,
+            "Get an access token (OAuth2 client credentials)",
+            "Token Service",
+            response=TokenResponse,
+            security=("basic",),
+            content_type="application/x-www-form-urlencoded",
+            error_statuses=(400, 401),
+        ),
+    ]

@@ -1,0 +1,210 @@
+"""Typed request and response bodies. Field names are the contract's; OpenAPI is generated from these."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from parley.domain.interactions import CHAT_TEXT_LIMIT, ENTITY_NAME_LIMIT, URL_LIMIT
+
+NonBlank = Annotated[str, Meta(min_length=1, pattern=r"\S")]
+EntityName = Annotated[str, Meta(max_length=ENTITY_NAME_LIMIT)]
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+HttpUrl = Annotated[str, Meta(max_length=URL_LIMIT, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$")]
+UserEntityType = Literal["Agent", "Monitor", "System"]
+# Longer texts are well-formed but refused per channel (422 textTooLong); this only bounds work.
+Text = Annotated[str, Meta(min_length=1, pattern=r"\S", max_length=16 * CHAT_TEXT_LIMIT)]
+
+
+# -- the seed's three bodies --------------------------------------------------------------------
+class SendTextParms(Struct):
+    interactionId: Id
+    entityName: EntityName
+    entityType: UserEntityType
+    text: Text
+
+
+class NotificationParms(Struct):
+    interactionId: Id
+    entityName: EntityName
+    entityType: UserEntityType
+    state: Literal["composing"]
+    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=30)] = 10
+
+
+class SendUrlParms(Struct):
+    interactionId: Id
+    entityName: EntityName
+    entityType: UserEntityType
+    url: HttpUrl
+
+
+class Error(Struct):
+    scope: str
+    reason: str
+    message: str
+
+
+class ErrorResponse(Struct):
+    code: int
+    message: str
+    errors: list[Error]
+
+
+# -- tokens -------------------------------------------------------------------------------------
+class TokenResponse(Struct):
+    access_token: str
+    scope: str
+    token_type: str
+    expires_in: int
+
+
+# -- provisioning -------------------------------------------------------------------------------
+class UserRecord(Struct):
+    userId: str
+    firstName: str
+    lastName: str
+    preferredName: str
+    email: str
+    roles: list[str]
+
+
+class UserList(Struct, omit_defaults=True):
+    totalItems: int
+    users: list[UserRecord]
+    continuationToken: str | None = None
+
+
+class UserQuery(Struct):
+    email: str | None = None
+    preferredNameValue: str | None = None
+    maxResults: Annotated[int, Meta(ge=1, le=1000)] = 100
+    continuationToken: str | None = None
+
+
+Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
+
+
+class CreateUser(Struct):
+    firstName: Name
+    lastName: Name
+    email: Email
+    preferredName: Annotated[str, Meta(max_length=100)] = ""
+    roles: Annotated[list[Literal["agent", "supervisor"]], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["agent"]
+    )
+
+
+# -- streaming ----------------------------------------------------------------------------------
+class CreateSession(Struct):
+    userId: Id
+    inactivityDelay: Annotated[int, Meta(ge=10, le=600)] = 60
+    requireAcknowledgement: bool = False
+
+
+class SessionInfo(Struct):
+    sessionId: str
+    creationTime: str
+    inactivityDelay: int
+    requireAcknowledgement: bool
+    userId: str
+
+
+class PublicSessionInfo(Struct):
+    sessionId: str
+    creationTime: str
+    inactivityDelay: int
+
+
+class EventQuery(Struct):
+    maxEvents: Annotated[int, Meta(ge=1, le=100)] = 1
+    timeout: Annotated[int, Meta(ge=0, le=55)] = 30
+
+
+class EventEnvelope(Struct):
+    eventId: str
+    sequenceNumber: int
+    eventType: str
+    eventTime: str
+    payload: dict[str, Any]
+
+
+class EventBatch(Struct):
+    sessionId: str
+    events: list[EventEnvelope]
+
+
+class Acknowledge(Struct):
+    sequenceNumber: Annotated[int, Meta(ge=0)]
+
+
+# -- engagement center --------------------------------------------------------------------------
+class Ready(Struct):
+    maxConcurrent: Annotated[int, Meta(ge=1, le=50)] = 1
+
+
+class NotReady(Struct):
+    reasonId: Annotated[str, Meta(max_length=64)] = ""
+
+
+class OfferAnswer(Struct):
+    ehubSessionId: Id
+
+
+class Empty(Struct):
+    pass
+
+
+class TranscriptMessage(Struct, omit_defaults=True):
+    messageId: str
+    entityName: str
+    entityType: str
+    sentTime: str
+    userId: str | None = None
+    text: str | None = None
+    url: str | None = None
+
+
+class Transcript(Struct):
+    interactionId: str
+    channelType: str
+    messages: list[TranscriptMessage]
+
+
+# -- web chat -----------------------------------------------------------------------------------
+class WebTokenResponse(Struct):
+    tokenId: str
+    expirationTime: str
+
+
+class StartChat(Struct):
+    contactName: Name
+    contactEmail: Email | None = None
+    contactData: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ChatStarted(Struct):
+    interactionId: str
+
+
+class ContactText(Struct):
+    interactionId: Id
+    text: Text
+
+
+class ContactUrl(Struct):
+    interactionId: Id
+    url: HttpUrl
+
+
+class ContactNotification(Struct):
+    interactionId: Id
+    state: Literal["composing"]
+    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=30)] = 10
+
+
+class ContactDisconnect(Struct):
+    interactionId: Id

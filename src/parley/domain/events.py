@@ -1,0 +1,103 @@
+"""Event names and payloads (contract section 5). Pure: builds dicts, publishes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.clock import iso
+from parley.domain.interactions import EntityType, Interaction, Message, MessageKind
+
+OFFERED = "engagementCenter.Offered"
+ACCEPT_TIMEOUT = "engagementCenter.AcceptCallTimeout"
+ACTIVE = "engagementCenter.Active"
+DISCONNECTED = "engagementCenter.Disconnected"
+TEXT = "messaging.Text"
+URL = "messaging.Url"
+NOTIFICATION = "messaging.Notification"
+DELIVERY_STATUS = "messaging.DeliveryStatus"
+RESET = "streaming.Reset"
+
+
+def user_owner(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def contact_owner(contact_id: str) -> str:
+    return f"contact:{contact_id}"
+
+
+def audience(interaction: Interaction, *, contact: bool, exclude: str | None = None) -> list[str]:
+    """Streaming owners that should see an interaction's event: its users, maybe its contact."""
+    owners = [user_owner(u) for u in interaction.user_ids]
+    if contact and interaction.contact_id:
+        owners.append(contact_owner(interaction.contact_id))
+    if exclude is not None:
+        owners = [o for o in owners if o != exclude]
+    return owners
+
+
+def message_event(message: Message, interaction: Interaction) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {
+        "interactionId": message.interaction_id,
+        "messageId": message.message_id,
+        "channelType": interaction.channel_type.value,
+        "entityName": message.entity_name,
+        "entityType": message.entity_type.value,
+    }
+    if message.user_id is not None:
+        payload["userId"] = message.user_id
+    if message.kind is MessageKind.TEXT:
+        payload["text"] = message.body
+        name = TEXT
+    else:
+        payload["url"] = message.body
+        name = URL
+    payload["sentTime"] = iso(message.sent_at)
+    return name, payload
+
+
+def typing_payload(
+    interaction_id: str,
+    meta: dict[str, Any],
+    state: str,
+    expires_after: int | None = None,
+    expires_at: float | None = None,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "interactionId": interaction_id,
+        "entityName": meta["entityName"],
+        "entityType": meta["entityType"],
+    }
+    if meta.get("userId"):
+        payload["userId"] = meta["userId"]
+    payload["state"] = state
+    if expires_after is not None:
+        payload["expiresAfterSeconds"] = expires_after
+    if expires_at is not None:
+        payload["expiresTime"] = iso(expires_at)
+    return payload
+
+
+def offered_payload(interaction: Interaction, offer_timeout: float) -> dict[str, Any]:
+    return {
+        "interactionId": interaction.interaction_id,
+        "ehubSessionId": interaction.ehub_session_id,
+        "channelType": interaction.channel_type.value,
+        "contactName": interaction.contact_name,
+        "contactAddress": interaction.contact_address,
+        "offerTimeoutSeconds": int(offer_timeout),
+    }
+
+
+def active_payload(interaction: Interaction, user_id: str, entity_name: str, entity_type: EntityType) -> dict[str, Any]:
+    return {
+        "interactionId": interaction.interaction_id,
+        "userId": user_id,
+        "entityName": entity_name,
+        "entityType": entity_type.value,
+        "channelType": interaction.channel_type.value,
+    }
+
+
+def disconnected_payload(interaction_id: str, by: EntityType, reason: str) -> dict[str, Any]:
+    return {"interactionId": interaction_id, "disconnectedBy": by.value, "reason": reason}

@@ -1,0 +1,148 @@
+"""The seed's three messaging use cases, for users and for contacts (contract 3 and 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from parley.clock import Clock
+from parley.domain import events
+from parley.domain.errors import AlreadyExists, RuleViolation
+from parley.domain.ids import new_id
+from parley.domain.interactions import (
+    CHAT_TEXT_LIMIT,
+    ChannelType,
+    EntityType,
+    Interaction,
+    Message,
+    MessageKind,
+)
+from parley.service.idempotency import IdempotencyContext, IdempotentReplay
+from parley.service.interactions import InteractionBook
+from parley.service.ports import EventEngine, Store
+from parley.service.typing import Typing
+
+# An outbound channel (SMS) checks a text before it is stored and delivers it after.
+TextCheck = Callable[[Interaction, str], None]
+Deliver = Callable[[Interaction, Message], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """What a participant posts: a text or a URL, and who it says it is from."""
+
+    interaction_id: str
+    kind: MessageKind
+    body: str
+    entity_type: EntityType
+    entity_name: str
+
+
+def check_chat_text(interaction: Interaction, text: str) -> None:
+    if len(text) > CHAT_TEXT_LIMIT:
+        raise RuleViolation.of(
+            "text",
+            "textTooLong",
+            f"a chat text may have at most {CHAT_TEXT_LIMIT} characters; this has {len(text)}",
+        )
+
+
+class Messaging:
+    def __init__(self, store: Store, engine: EventEngine, clock: Clock, book: InteractionBook, typing: Typing) -> None:
+        self.store = store
+        self.engine = engine
+        self.clock = clock
+        self.book = book
+        self.typing = typing
+        self.text_checks: dict[ChannelType, TextCheck] = {ChannelType.CHAT: check_chat_text}
+        self.deliverers: dict[ChannelType, Deliver] = {}
+
+    async def user_post(self, org_id: str, user_id: str, post: Post, idem: IdempotencyContext | None) -> Message:
+        interaction = await self.book.get(org_id, post.interaction_id)
+        interaction.check_user_may_send(user_id, post.entity_type)
+        return await self._post(interaction, post, user_id, events.user_owner(user_id), idem)
+
+    async def contact_post(
+        self,
+        org_id: str,
+        contact_id: str,
+        interaction_id: str,
+        kind: MessageKind,
+        body: str,
+        idem: IdempotencyContext | None,
+    ) -> Message:
+        interaction = await self.book.get_for_contact(org_id, interaction_id, contact_id)
+        interaction.check_contact_may_send()
+        post = Post(interaction_id, kind, body, EntityType.CONTACT, interaction.contact_name)
+        return await self._post(interaction, post, None, events.contact_owner(contact_id), idem)
+
+    async def _post(
+        self,
+        interaction: Interaction,
+        post: Post,
+        user_id: str | None,
+        sender: str,
+        idem: IdempotencyContext | None,
+    ) -> Message:
+        if post.kind is MessageKind.TEXT:
+            check = self.text_checks.get(interaction.channel_type)
+            if check is not None:
+                check(interaction, post.body)
+        now = self.clock.now()
+        message = Message(
+            new_id("msg"),
+            interaction.org_id,
+            interaction.interaction_id,
+            interaction.next_seq(),
+            post.kind,
+            post.body,
+            post.entity_type,
+            post.entity_name,
+            user_id,
+            now,
+        )
+        record = None
+        if idem is not None:
+            record = idem.record(202, (("x-message-id", message.message_id),), b"", now)
+            idem.stored = True
+        try:
+            await self.store.add_message(message, record)
+        except AlreadyExists as exc:
+            if idem is not None and exc.reason == "idempotencyKeyExists":
+                existing = await self.store.get_idempotency(idem.owner, idem.key)
+                if existing is not None:
+                    raise IdempotentReplay(existing) from None
+            raise
+        name, payload = events.message_event(message, interaction)
+        await self.engine.publish(
+            interaction.org_id, events.audience(interaction, contact=not message.is_whisper), name, payload
+        )
+        await self.typing.stopped(interaction, sender)
+        deliver = self.deliverers.get(interaction.channel_type)
+        if deliver is not None and not message.is_whisper and post.entity_type is not EntityType.CONTACT:
+            await deliver(interaction, message)
+        return message
+
+    async def user_typing(
+        self,
+        org_id: str,
+        user_id: str,
+        interaction_id: str,
+        entity_type: EntityType,
+        entity_name: str,
+        expires_after: int,
+    ) -> None:
+        interaction = await self.book.get(org_id, interaction_id)
+        interaction.check_user_may_send(user_id, entity_type)
+        meta = {"entityName": entity_name, "entityType": entity_type.value, "userId": user_id}
+        await self.typing.composing(interaction, events.user_owner(user_id), meta, expires_after)
+
+    async def contact_typing(self, org_id: str, contact_id: str, interaction_id: str, expires_after: int) -> None:
+        interaction = await self.book.get_for_contact(org_id, interaction_id, contact_id)
+        interaction.check_contact_may_send()
+        meta = {"entityName": interaction.contact_name, "entityType": EntityType.CONTACT.value}
+        await self.typing.composing(interaction, events.contact_owner(contact_id), meta, expires_after)
+
+    async def transcript(self, org_id: str, interaction_id: str) -> tuple[Interaction, list[Message]]:
+        interaction = await self.book.get(org_id, interaction_id)
+        return interaction, await self.store.transcript(org_id, interaction_id)

@@ -1,0 +1,158 @@
+"""The OAuth2 client-credentials token service (contract 1.2) and token/API-key checks (1.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from parley.clock import Clock
+from parley.domain.accounts import AccessToken, ApiKey, Principal
+from parley.domain.errors import Unauthenticated
+from parley.domain.ids import hash_secret, new_secret, secret_matches
+from parley.service.ports import Store
+
+TOKEN_LIFETIME_SECONDS = 3600
+EXPIRES_IN_SECONDS = 3599  # what the token endpoint advertises, as Alvaria does
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class OAuthError(Exception):
+    """An RFC 6749 section 5.2 error."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    scopes: frozenset[str]
+    expires_in: int
+
+
+class TokenService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def issue(
+        self,
+        realm: str | None,
+        grant_type: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        scope: str | None,
+    ) -> IssuedToken:
+        if not realm:
+            raise OAuthError(400, "invalid_request", "realm (the organization id) is required")
+        if not grant_type:
+            raise OAuthError(400, "invalid_request", "grant_type is required")
+        if grant_type != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", "only client_credentials is supported")
+        if not client_id or not client_secret:
+            raise OAuthError(401, "invalid_client", "client authentication is required")
+        client = await self.store.get_client(client_id)
+        if (
+            client is None
+            or not client.is_live
+            or client.org_id != realm
+            or not secret_matches(client_secret, client.secret_hash)
+        ):
+            raise OAuthError(401, "invalid_client", "client authentication failed")
+        if scope is None or not scope.strip():
+            granted = client.scopes
+        else:
+            requested = frozenset(scope.split())
+            if not requested <= client.scopes:
+                missing = " ".join(sorted(requested - client.scopes))
+                raise OAuthError(400, "invalid_scope", f"the client may not request: {missing}")
+            granted = requested
+        value = new_secret("pat")
+        now = self.clock.now()
+        await self.store.add_token(
+            AccessToken(hash_secret(value), realm, client.client_id, granted, now, now + TOKEN_LIFETIME_SECONDS)
+        )
+        return IssuedToken(value, granted, EXPIRES_IN_SECONDS)
+
+
+class _Cache(Generic[K, V]):
+    """A small time-bounded cache so the hot path does not ask the database every request."""
+
+    def __init__(self, clock: Clock, ttl: float, max_entries: int = 100_000) -> None:
+        self.clock = clock
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> tuple[bool, V | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < self.clock.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (self.clock.monotonic() + self.ttl, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _unauth(scope: str, reason: str, message: str) -> Unauthenticated:
+    return Unauthenticated.of(scope, reason, message)
+
+
+class Authenticator:
+    """Turns the Authorization and x-api-key headers into an immutable Principal."""
+
+    def __init__(self, store: Store, clock: Clock, cache_seconds: float) -> None:
+        self.store = store
+        self.clock = clock
+        self._tokens: _Cache[str, AccessToken | None] = _Cache(clock, cache_seconds)
+        self._keys: _Cache[str, ApiKey | None] = _Cache(clock, cache_seconds)
+
+    async def authenticate(self, org_id: str, authorization: str | None, api_key: str | None, scope: str) -> Principal:
+        if not authorization:
+            raise _unauth("authorization", "missingToken", "the Authorization header is required")
+        kind, _, value = authorization.partition(" ")
+        value = value.strip()
+        if kind.lower() != "bearer" or not value:
+            raise _unauth("authorization", "invalidToken", "use 'Authorization: Bearer <access token>'")
+        token = await self._token(value)
+        if token is None or not token.is_valid_at(self.clock.now()) or token.org_id != org_id:
+            raise _unauth("authorization", "invalidToken", "the access token is unknown, expired or revoked")
+        if scope not in token.scopes:
+            raise _unauth("authorization", "insufficientScope", f"the access token lacks the scope {scope}")
+        if not api_key:
+            raise _unauth("x-api-key", "missingApiKey", "the x-api-key header is required")
+        key = await self._api_key(api_key)
+        if key is None or not key.is_live or key.org_id != org_id:
+            raise _unauth("x-api-key", "invalidApiKey", "the API key is not a live key of this organization")
+        return Principal(org_id, token.client_id, token.scopes, key.key_id)
+
+    async def _token(self, value: str) -> AccessToken | None:
+        digest = hash_secret(value)
+        hit, token = self._tokens.get(digest)
+        if not hit:
+            token = await self.store.get_token(digest)
+            self._tokens.put(digest, token)
+        return token
+
+    async def _api_key(self, value: str) -> ApiKey | None:
+        digest = hash_secret(value)
+        hit, key = self._keys.get(digest)
+        if not hit:
+            key = await self.store.get_api_key_by_hash(digest)
+            self._keys.put(digest, key)
+        return key
+
+    def forget(self) -> None:
+        """Drop cached credentials (after a revocation in this process)."""
+        self._tokens.clear()
+        self._keys.clear()

@@ -1,0 +1,157 @@
+"""A streaming session over a WebSocket: one JSON envelope per text frame (contract 4).
+
+Server clients authenticate with the usual headers on the upgrade request; browsers, which
+cannot set headers, send them as the first text frame within 5 seconds. Client frames:
+``{"resumeAfter": N}`` replays from N, ``{"acknowledge": N}`` acknowledges up to N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from parley.api.errors import render_error, status_of
+from parley.domain.errors import InvalidRequest, ParleyError
+from parley.service.ports import Envelope, StreamSession
+from parley.service.streaming import Streaming
+from parley.streaming.wire import encode, envelope_dict
+
+Authorize = Callable[[dict[str, str]], Awaitable[StreamSession]]
+Message = MutableMapping[str, Any]
+
+AUTH_FRAME_SECONDS = 5.0
+BATCH = 100
+CREDENTIAL_KEYS = ("authorization", "x-api-key", "via-client-sessionid")
+
+
+def close_code(error: ParleyError) -> int:
+    return 4401 if status_of(error) == 401 else 4400
+
+
+class WebSocketStream:
+    def __init__(
+        self,
+        streaming: Streaming,
+        authorize: Authorize,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        self.streaming = streaming
+        self.authorize = authorize
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+
+    async def run(self) -> None:
+        if (await self.receive())["type"] != "websocket.connect":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]}
+        if headers.get("authorization"):
+            try:
+                session = await self.authorize(headers)
+            except ParleyError as exc:
+                await self._refuse(exc)
+                return
+            await self.send({"type": "websocket.accept"})
+        else:
+            await self.send({"type": "websocket.accept"})
+            try:
+                session = await self._authorize_first_frame()
+            except ParleyError as exc:
+                await self._close(close_code(exc), exc.problems[0].message)
+                return
+            except (TimeoutError, _Disconnected):
+                await self._close(4401, "send the credentials frame first")
+                return
+        await self._serve(session)
+
+    async def _refuse(self, error: ParleyError) -> None:
+        if "websocket.http.response" in self.scope.get("extensions", {}):
+            response = render_error(error)
+            headers = [(k.encode(), v.encode()) for k, v in response.headers]
+            await self.send({"type": "websocket.http.response.start", "status": response.status, "headers": headers})
+            await self.send({"type": "websocket.http.response.body", "body": response.body})
+        else:
+            await self._close(close_code(error), error.problems[0].message)
+
+    async def _authorize_first_frame(self) -> StreamSession:
+        frame = await asyncio.wait_for(self._next_frame(), AUTH_FRAME_SECONDS)
+        if not isinstance(frame, dict):
+            raise InvalidRequest.of("body", "invalidType", "the first frame must be a JSON object of credentials")
+        creds = {k: str(frame[k]) for k in CREDENTIAL_KEYS if frame.get(k) is not None}
+        return await self.authorize(creds)
+
+    async def _next_frame(self) -> Any:
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise _Disconnected
+        text = message.get("text")
+        if text is None and message.get("bytes") is not None:
+            text = message["bytes"].decode("utf-8", "replace")
+        try:
+            return json.loads(text or "")
+        except ValueError:
+            raise InvalidRequest.of("body", "malformedJson", "frames must be JSON") from None
+
+    async def _serve(self, session: StreamSession) -> None:
+        cursor: list[int | None] = [None]
+        restart = asyncio.Event()
+
+        async def pump() -> None:
+            while True:
+                restart.clear()
+                after = cursor[0]
+                waiter = asyncio.ensure_future(self.streaming.next_events(session, BATCH, 15.0, after))
+                restarted = asyncio.ensure_future(restart.wait())
+                done, _ = await asyncio.wait({waiter, restarted}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter not in done:
+                    waiter.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ParleyError):
+                        await waiter
+                    continue
+                restarted.cancel()
+                for item in waiter.result():
+                    if isinstance(item, Envelope):
+                        cursor[0] = item.sequence_number
+                    elif cursor[0] is None:
+                        cursor[0] = item.oldest_available - 1
+                    await self.send({"type": "websocket.send", "text": encode(envelope_dict(item)).decode()})
+
+        async def read() -> None:
+            while True:
+                try:
+                    frame = await self._next_frame()
+                except InvalidRequest:
+                    continue
+                if not isinstance(frame, dict):
+                    continue
+                if isinstance(frame.get("resumeAfter"), int):
+                    cursor[0] = frame["resumeAfter"]
+                    restart.set()
+                if isinstance(frame.get("acknowledge"), int):
+                    await self.streaming.acknowledge(session, frame["acknowledge"])
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(read())]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        error = next((t.exception() for t in done if not t.cancelled() and t.exception()), None)
+        if isinstance(error, ParleyError):
+            await self._close(close_code(error), error.problems[0].message)
+        elif isinstance(error, _Disconnected | None):
+            return
+        else:
+            raise error
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+
+
+class _Disconnected(Exception):
+    pass

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.e2e.server import Org, ServerProcess, running_server
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    name = f"parley_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'parley.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    """Override in a test module to tune the server (offer timeout, rate limits...)."""
+    return {}
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+    with running_server(tmp_path / "data", {"PARLEY_DATABASE_URL": database_url, **server_env}) as s:
+        yield s
+
+
+@pytest.fixture
+def org(server: ServerProcess) -> Iterator[Org]:
+    creds = server.bootstrap("acme")
+    o = Org(server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+    yield o
+    o.http.close()
