@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bus_helpers import MakeEngine, stream_session
-
 from parley.clock import FakeClock, iso
 from parley.service.ports import Envelope, EventEngine, Reset
+from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
 
 def seqs(batch: list[Envelope | Reset]) -> list[int]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from bus_helpers import MakeEngine, stream_session
 
 from parley.clock import FakeClock
 from parley.service.ports import EventEngine, SessionDropped
+from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
 
 async def publish_n(engine: EventEngine, count: int) -> None:
@@ -65,9 +65,7 @@ async def test_unacknowledged_events_count_toward_the_bound(make_engine: MakeEng
         await engine.get_session("s1")
 
 
-async def test_an_idle_session_is_swept_after_its_inactivity_delay(
-    engine: EventEngine, clock: FakeClock
-) -> None:
+async def test_an_idle_session_is_swept_after_its_inactivity_delay(engine: EventEngine, clock: FakeClock) -> None:
     session = stream_session("s1", delay=10)
     await engine.create_session(session)
     clock.advance(5)
@@ -84,9 +82,7 @@ async def test_an_idle_session_is_swept_after_its_inactivity_delay(
     assert await engine.sessions_of("org1", "user:u1") == []
 
 
-async def test_an_expired_session_refuses_polls_before_the_sweep(
-    engine: EventEngine, clock: FakeClock
-) -> None:
+async def test_an_expired_session_refuses_polls_before_the_sweep(engine: EventEngine, clock: FakeClock) -> None:
     session = stream_session("s1", delay=10)
     await engine.create_session(session)
     clock.advance(11)
@@ -126,3 +122,15 @@ async def test_closing_the_engine_ends_waiting_polls_empty(make_engine: MakeEngi
     await asyncio.sleep(0.05)
     await engine.close()
     assert await asyncio.wait_for(poll, 2) == []
+
+
+async def test_a_cancelled_poll_stops_keeping_its_session_alive(engine: EventEngine, clock: FakeClock) -> None:
+    session = stream_session("s1", delay=10)
+    await engine.create_session(session)
+    poll = asyncio.create_task(engine.next_events("s1", 10, 2))
+    await asyncio.sleep(0.05)
+    poll.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await poll
+    clock.advance(13)
+    assert await engine.sweep() == [session]

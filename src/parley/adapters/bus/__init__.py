@@ -18,4 +18,8 @@ def open_event_engine(url: str, clock: Clock, queue_limit: int = 10_000) -> Even
         from parley.adapters.bus.memory import MemoryEventEngine
 
         return MemoryEventEngine(clock, queue_limit)
+    if scheme in ("redis", "rediss", "unix"):
+        from parley.adapters.bus.redis import RedisEventEngine
+
+        return RedisEventEngine(url, clock, queue_limit)
     raise ValueError(f"unsupported event engine URL scheme {scheme!r} (use memory:// or redis://)")

@@ -103,9 +103,7 @@ class MemoryEventEngine:
 
     # events
 
-    async def publish(
-        self, org_id: str, owners: Sequence[str], event_type: str, payload: dict[str, Any]
-    ) -> None:
+    async def publish(self, org_id: str, owners: Sequence[str], event_type: str, payload: dict[str, Any]) -> None:
         # One event id per published event: every session that receives it names it the same.
         event_id = ""
         event_time = ""
@@ -128,7 +126,7 @@ class MemoryEventEngine:
         self,
         session_id: str,
         max_events: int,
-        timeout: float,  # noqa: ASYNC109 - the port's signature: the request picks the timeout
+        timeout: float,
         after: int | None = None,
     ) -> list[Envelope | Reset]:
         session = self._live(session_id)
@@ -164,9 +162,7 @@ class MemoryEventEngine:
 
     # typing
 
-    async def typing_composing(
-        self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]
-    ) -> bool:
+    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]) -> bool:
         return self._typing.composing(key, expires_after, now, meta)
 
     async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None:
