@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from redis.typing import EncodableT
 
 from parley.adapters.bus import redis_scripts
 from parley.adapters.bus.redis_wakeups import Wakeups
@@ -71,10 +73,10 @@ class RedisEventEngine:
         await self._wakeups.close()
         await self._redis.aclose()
 
-    async def _run(self, script: Any, *args: object) -> Any:
+    async def _run(self, script: AsyncScript, *args: EncodableT) -> Any:
         return await script(keys=[], args=[self.prefix, repr(self.clock.now()), *args])
 
-    async def _live(self, script: Any, session_id: str, *args: object) -> list[Any]:
+    async def _live(self, script: AsyncScript, session_id: str, *args: EncodableT) -> list[Any]:
         reply: list[Any] = await self._run(script, session_id, *args)
         if reply[0] == b"gone":
             raise SessionDropped(reply[1].decode())
@@ -196,7 +198,7 @@ class RedisEventEngine:
             expired.append(((interaction_id, sender), _meta.decode(flat[i + 1])))
         return expired
 
-    async def _typing(self, script: Any, now: float, *args: object) -> Any:
+    async def _typing(self, script: AsyncScript, now: float, *args: EncodableT) -> Any:
         # Typing runs on the time its caller gives, not on this engine's clock.
         return await script(keys=[], args=[self.prefix, repr(now), *args])
 
