@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -51,3 +51,34 @@ def org(server: ServerProcess) -> Iterator[Org]:
     o = Org(server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
     yield o
     o.http.close()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One SQLite-backed server shared by a module's tests (for tests that only read its behaviour)."""
+    data = tmp_path_factory.mktemp("server")
+    with running_server(data, {"PARLEY_DATABASE_URL": f"sqlite:///{data / 'parley.db'}"}) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def module_org(module_server: ServerProcess) -> Iterator[Org]:
+    creds = module_server.bootstrap(f"org{uuid.uuid4().hex[:8]}")
+    o = Org(module_server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+    yield o
+    o.http.close()
+
+
+@pytest.fixture(scope="module")
+def new_org(module_server: ServerProcess) -> Iterator[Callable[[], Org]]:
+    """Make further organizations on the module's server; closed at the end."""
+    made: list[Org] = []
+
+    def make() -> Org:
+        creds = module_server.bootstrap(f"org{uuid.uuid4().hex[:8]}")
+        made.append(Org(module_server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"]))
+        return made[-1]
+
+    yield make
+    for o in made:
+        o.http.close()

@@ -252,3 +252,15 @@ class Customer(EventReader):
         assert r.status_code == 200, r.text
         events: list[dict[str, Any]] = r.json()["events"]
         return events
+
+
+def open_chat(org: Org, agent: Agent, name: str = "Carla") -> tuple[Customer, str]:
+    """A customer starts a chat and ``agent`` (ready, with free slots) accepts it."""
+    customer = org.customer()
+    interaction = customer.start_chat(name)
+    offer = agent.wait_for("engagementCenter.Offered", interactionId=interaction)["payload"]
+    r = agent.post(f"/engagementCenter/interactions/{interaction}/accept", {"ehubSessionId": offer["ehubSessionId"]})
+    assert r.status_code == 202, r.text
+    agent.wait_for("engagementCenter.Active", interactionId=interaction)
+    customer.wait_for("engagementCenter.Active")
+    return customer, interaction

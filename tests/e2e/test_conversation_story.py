@@ -36,7 +36,9 @@ def test_customer_and_agent_hold_a_whole_conversation(org: Org) -> None:
     assert ada.wait_for("messaging.Text")["payload"]["messageId"] == message_id
 
     # customer -> agent text and URL
-    assert carla.post("/messaging/sendText", {"interactionId": interaction, "text": "My order is late"}).status_code == 202
+    assert (
+        carla.post("/messaging/sendText", {"interactionId": interaction, "text": "My order is late"}).status_code == 202
+    )
     got = ada.wait_for("messaging.Text", entityType="Contact")["payload"]
     assert got["text"] == "My order is late" and got["entityName"] == "Carla" and "userId" not in got
     url = "https://shop.example/orders/42"
@@ -46,8 +48,13 @@ def test_customer_and_agent_hold_a_whole_conversation(org: Org) -> None:
     # agent typing with a short expiry: composing, then idle from the server on its own
     r = ada.post(
         f"/messaging/users/{ada.user_id}/notification",
-        {"interactionId": interaction, "entityName": "Ada", "entityType": "Agent", "state": "composing",
-         "expiresAfterSeconds": 1},
+        {
+            "interactionId": interaction,
+            "entityName": "Ada",
+            "entityType": "Agent",
+            "state": "composing",
+            "expiresAfterSeconds": 1,
+        },
     )
     assert r.status_code == 202, r.text
     composing = carla.wait_for("messaging.Notification", state="composing")["payload"]
@@ -64,8 +71,10 @@ def test_customer_and_agent_hold_a_whole_conversation(org: Org) -> None:
     whisper = ada.wait_for("messaging.Text", entityType="Monitor")["payload"]
     assert whisper["text"] == "Offer a voucher"
 
-    r = ada.post(f"/messaging/users/{ada.user_id}/sendUrl",
-                 {"interactionId": interaction, "entityName": "Ada", "entityType": "Agent", "url": "https://v.example/x"})
+    r = ada.post(
+        f"/messaging/users/{ada.user_id}/sendUrl",
+        {"interactionId": interaction, "entityName": "Ada", "entityType": "Agent", "url": "https://v.example/x"},
+    )
     assert r.status_code == 202
     carla.wait_for("messaging.Url")
 
