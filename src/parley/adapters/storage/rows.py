@@ -1,0 +1,172 @@
+"""How domain objects become table rows and back, and the search and paging rules every
+adapter shares, so the in-memory store behaves exactly like the SQL ones."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, User
+from parley.domain.errors import InvalidRequest
+from parley.domain.interactions import (
+    ChannelType,
+    EntityType,
+    Interaction,
+    InteractionState,
+    Message,
+    MessageKind,
+)
+from parley.service.ports import IdempotencyRecord
+
+Row = Sequence[Any]
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+
+def dump(value: Any) -> str:
+    return _encode(value).decode()
+
+
+def load_strs(raw: str) -> list[str]:
+    return _decode(raw, type=list[str])
+
+
+# -- credentials -------------------------------------------------------------------------------
+CLIENT_COLUMNS = "client_id, org_id, secret_hash, scopes, created_at, name, revoked_at"
+API_KEY_COLUMNS = "key_id, org_id, key_hash, created_at, name, revoked_at"
+TOKEN_COLUMNS = "token_hash, org_id, client_id, scopes, issued_at, expires_at, revoked_at"
+
+
+def client_row(c: OAuthClient) -> Row:
+    return (c.client_id, c.org_id, c.secret_hash, dump(sorted(c.scopes)), c.created_at, c.name, c.revoked_at)
+
+
+def client_of(r: Row) -> OAuthClient:
+    return OAuthClient(r[0], r[1], r[2], frozenset(load_strs(r[3])), r[4], r[5], r[6])
+
+
+def api_key_row(k: ApiKey) -> Row:
+    return (k.key_id, k.org_id, k.key_hash, k.created_at, k.name, k.revoked_at)
+
+
+def api_key_of(r: Row) -> ApiKey:
+    return ApiKey(r[0], r[1], r[2], r[3], r[4], r[5])
+
+
+def token_row(t: AccessToken) -> Row:
+    return (
+        t.token_hash,
+        t.org_id,
+        t.client_id,
+        dump(sorted(t.scopes)),
+        t.issued_at,
+        t.expires_at,
+        t.revoked_at,
+    )
+
+
+def token_of(r: Row) -> AccessToken:
+    return AccessToken(r[0], r[1], r[2], frozenset(load_strs(r[3])), r[4], r[5], r[6])
+
+
+# -- users ---------------------------------------------------------------------------------------
+USER_COLUMNS = "user_id, org_id, first_name, last_name, preferred_name, email, roles, created_at"
+USER_INSERT_COLUMNS = USER_COLUMNS + ", email_lower, name_search"
+
+
+def name_search(user: User) -> str:
+    """What ``name_contains`` looks in: the preferred name and the full name, lower-cased."""
+    return f"{user.preferred_name.lower()}\n{user.full_name.lower()}"
+
+
+def user_row(u: User) -> Row:
+    return (
+        u.user_id, u.org_id, u.first_name, u.last_name, u.preferred_name, u.email,
+        dump(list(u.roles)), u.created_at, u.email.lower(), name_search(u),
+    )  # fmt: skip
+
+
+def user_of(r: Row) -> User:
+    return User(r[0], r[1], r[2], r[3], r[4], r[5], tuple(load_strs(r[6])), r[7])
+
+
+def user_key(user: User) -> tuple[float, str]:
+    """Users are listed by creation time, then id, so pages are stable."""
+    return (user.created_at, user.user_id)
+
+
+def encode_page_token(after: User) -> str:
+    return base64.urlsafe_b64encode(_encode(user_key(after))).decode()
+
+
+def decode_page_token(token: str) -> tuple[float, str]:
+    try:
+        created_at, user_id = _decode(base64.urlsafe_b64decode(token), type=tuple[float, str])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise InvalidRequest.of(
+            "continuationToken", "invalidContinuationToken", "the continuation token is not one we issued"
+        ) from None
+    return created_at, user_id
+
+
+# -- interactions and messages -------------------------------------------------------------------
+INTERACTION_COLUMNS = (
+    "interaction_id, org_id, channel_type, contact_id, contact_name, created_at, contact_address, "
+    "contact_email, contact_data, state, offered_to, ehub_session_id, offered_at, agent_ids, "
+    "monitor_ids, declined_by, ended_at, ended_by, end_reason, last_seq"
+)
+# Everything but the id and the organization; ``save_interaction`` writes these.
+INTERACTION_MUTABLE = INTERACTION_COLUMNS.split(", ")[2:]
+
+
+def interaction_row(i: Interaction) -> Row:
+    return (
+        i.interaction_id, i.org_id, i.channel_type.value, i.contact_id, i.contact_name, i.created_at,
+        i.contact_address, i.contact_email, dump(i.contact_data), i.state.value, i.offered_to,
+        i.ehub_session_id, i.offered_at, dump(i.agent_ids), dump(i.monitor_ids), dump(i.declined_by),
+        i.ended_at, i.ended_by, i.end_reason, i.last_seq,
+    )  # fmt: skip
+
+
+def interaction_of(r: Row) -> Interaction:
+    return Interaction(
+        r[0], r[1], ChannelType(r[2]), r[3], r[4], r[5], r[6], r[7], _decode(r[8]), InteractionState(r[9]),
+        r[10], r[11], r[12], load_strs(r[13]), load_strs(r[14]), load_strs(r[15]), r[16], r[17], r[18], r[19],
+    )  # fmt: skip
+
+
+def copy_interaction(i: Interaction) -> Interaction:
+    """A detached copy, as a database round trip would give."""
+    return interaction_of(interaction_row(i))
+
+
+MESSAGE_COLUMNS = "message_id, org_id, interaction_id, seq, kind, body, entity_type, entity_name, user_id, sent_at"
+
+
+def message_row(m: Message) -> Row:
+    return (
+        m.message_id, m.org_id, m.interaction_id, m.seq, m.kind.value, m.body, m.entity_type.value,
+        m.entity_name, m.user_id, m.sent_at,
+    )  # fmt: skip
+
+
+def message_of(r: Row) -> Message:
+    return Message(r[0], r[1], r[2], r[3], MessageKind(r[4]), r[5], EntityType(r[6]), r[7], r[8], r[9])
+
+
+# -- idempotency ---------------------------------------------------------------------------------
+IDEMPOTENCY_COLUMNS = "api_key_id, key, fingerprint, status, headers, body, created_at"
+
+
+def idempotency_row(i: IdempotencyRecord) -> Row:
+    return (i.api_key_id, i.key, i.fingerprint, i.status, dump(i.headers), i.body, i.created_at)
+
+
+def idempotency_of(r: Row) -> IdempotencyRecord:
+    headers = _decode(r[4], type=tuple[tuple[str, str], ...])
+    return IdempotencyRecord(r[0], r[1], r[2], r[3], headers, bytes(r[5]), r[6])

@@ -1,0 +1,256 @@
+"""The ``Store`` on a SQL database through a plain DB-API driver; dialects fill in the rest.
+
+SQLAlchemy and Alembic only create the schema (``migrate.py``); at run time every statement
+goes straight to the driver from the threads in ``workers.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from parley.adapters.storage import rows
+from parley.adapters.storage.conflicts import already_exists, user_conflict
+from parley.adapters.storage.dialect import Cursor, Dialect
+from parley.adapters.storage.workers import GroupCommitWriter, ReaderPool
+from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.errors import ParleyError
+from parley.domain.interactions import Interaction, InteractionState, Message
+from parley.service.ports import IdempotencyRecord, UserPage
+
+T = TypeVar("T")
+Conflict = Callable[[str], ParleyError]
+
+
+def _fixed(reason: str) -> Conflict:
+    return lambda _detail: already_exists(reason)
+
+
+def _insert(table: str, columns: str) -> str:
+    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(columns.split(',')))})"
+
+
+_SAVE_INTERACTION = "UPDATE interactions SET {} WHERE interaction_id = ?".format(
+    ", ".join(f"{column} = ?" for column in rows.INTERACTION_MUTABLE)
+)
+
+
+class SqlStore:
+    def __init__(self, url: str, dialect: Dialect, *, migrate: bool = True, readers: int = 2) -> None:
+        self._url = url
+        self._dialect = dialect
+        self._migrate = migrate
+        self._writer = GroupCommitWriter(dialect)
+        self._readers = ReaderPool(dialect, readers)
+
+    async def start(self) -> None:
+        if self._migrate:
+            from parley.adapters.storage.migrate import upgrade_database
+
+            await asyncio.to_thread(upgrade_database, self._url)
+        await asyncio.to_thread(self._writer.open)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._writer.close)
+        await asyncio.to_thread(self._readers.close)
+
+    @property
+    def commits(self) -> int:
+        """How many transactions the writer has committed: fewer than writes when they group."""
+        return self._writer.commits
+
+    # -- statements ------------------------------------------------------------------------------
+    def _run(self, cursor: Cursor, sql: str, params: rows.Row = (), conflict: Conflict | None = None) -> int:
+        try:
+            cursor.execute(self._dialect.sql(sql), params)
+        except Exception as exc:
+            detail = None if conflict is None else self._dialect.unique_violation(exc)
+            if detail is None or conflict is None:
+                raise
+            raise conflict(detail) from exc
+        return cursor.rowcount
+
+    def _rows(self, cursor: Cursor, sql: str, params: rows.Row = ()) -> list[Any]:
+        cursor.execute(self._dialect.sql(sql), params)
+        return cursor.fetchall()
+
+    async def _write(self, sql: str, params: rows.Row, conflict: Conflict | None = None) -> None:
+        await self._writer.submit(partial(self._run, sql=sql, params=params, conflict=conflict))
+
+    async def _count(self, sql: str, *params: Any) -> int:
+        """Run an UPDATE or DELETE; returns how many rows it touched."""
+        return await self._writer.submit(partial(self._run, sql=sql, params=params), reads=True)
+
+    async def _add(self, table: str, columns: str, row: rows.Row, conflict: Conflict) -> None:
+        await self._write(_insert(table, columns), row, conflict)
+
+    async def _select(self, decode: Callable[[rows.Row], T], sql: str, *params: Any) -> list[T]:
+        found = await self._readers.submit(partial(self._rows, sql=sql, params=params))
+        return [decode(row) for row in found]
+
+    async def _select_one(self, decode: Callable[[rows.Row], T], sql: str, *params: Any) -> T | None:
+        found = await self._select(decode, sql, *params)
+        return found[0] if found else None
+
+    # -- organizations and credentials -------------------------------------------------------------
+    async def add_organization(self, org: Organization) -> None:
+        await self._add(
+            "organizations",
+            "org_id, created_at",
+            (org.org_id, org.created_at),
+            _fixed("duplicateOrganization"),
+        )
+
+    async def get_organization(self, org_id: str) -> Organization | None:
+        sql = "SELECT org_id, created_at FROM organizations WHERE org_id = ?"
+        return await self._select_one(lambda r: Organization(r[0], r[1]), sql, org_id)
+
+    async def list_organizations(self) -> list[Organization]:
+        sql = "SELECT org_id, created_at FROM organizations ORDER BY created_at, org_id"
+        return await self._select(lambda r: Organization(r[0], r[1]), sql)
+
+    async def add_client(self, client: OAuthClient) -> None:
+        await self._add("oauth_clients", rows.CLIENT_COLUMNS, rows.client_row(client), _fixed("duplicateClient"))
+
+    async def get_client(self, client_id: str) -> OAuthClient | None:
+        sql = f"SELECT {rows.CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = ?"
+        return await self._select_one(rows.client_of, sql, client_id)
+
+    async def revoke_client(self, client_id: str, at: float) -> bool:
+        sql = "UPDATE oauth_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"
+        return await self._count(sql, at, client_id) > 0
+
+    async def add_api_key(self, key: ApiKey) -> None:
+        await self._add("api_keys", rows.API_KEY_COLUMNS, rows.api_key_row(key), _fixed("duplicateApiKey"))
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        sql = f"SELECT {rows.API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?"
+        return await self._select_one(rows.api_key_of, sql, key_hash)
+
+    async def revoke_api_key(self, key_id: str, at: float) -> bool:
+        sql = "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL"
+        return await self._count(sql, at, key_id) > 0
+
+    async def add_token(self, token: AccessToken) -> None:
+        await self._add("access_tokens", rows.TOKEN_COLUMNS, rows.token_row(token), _fixed("duplicateToken"))
+
+    async def get_token(self, token_hash: str) -> AccessToken | None:
+        sql = f"SELECT {rows.TOKEN_COLUMNS} FROM access_tokens WHERE token_hash = ?"
+        return await self._select_one(rows.token_of, sql, token_hash)
+
+    async def revoke_tokens_of_client(self, client_id: str, at: float) -> int:
+        sql = "UPDATE access_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"
+        return await self._count(sql, at, client_id)
+
+    # -- users ---------------------------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        def write(cursor: Cursor) -> None:
+            # Databases differ in which rule they report when both break; the email is the one
+            # a caller can act on, so it is looked for first.
+            if self._rows(cursor, _EMAIL_TAKEN, (user.org_id, user.email.lower())):
+                raise already_exists("duplicateEmail")
+            self._run(cursor, _ADD_USER, rows.user_row(user), user_conflict)
+
+        await self._writer.submit(write, reads=True)
+
+    async def get_user(self, org_id: str, user_id: str) -> User | None:
+        sql = f"SELECT {rows.USER_COLUMNS} FROM users WHERE user_id = ? AND org_id = ?"
+        return await self._select_one(rows.user_of, sql, user_id, org_id)
+
+    async def find_users(
+        self,
+        org_id: str,
+        *,
+        email: str | None = None,
+        name_contains: str | None = None,
+        limit: int = 100,
+        continuation_token: str | None = None,
+    ) -> UserPage:
+        where, params = "org_id = ?", [org_id]
+        if email is not None:
+            where += " AND email_lower = ?"
+            params.append(email.lower())
+        if name_contains:
+            where += f" AND {self._dialect.position_function}(name_search, ?) > 0"
+            params.append(name_contains.lower())
+        page_where, page_params = where, list[Any](params)
+        if continuation_token is not None:
+            created_at, user_id = rows.decode_page_token(continuation_token)
+            page_where += " AND (created_at > ? OR (created_at = ? AND user_id > ?))"
+            page_params += [created_at, created_at, user_id]
+        limit = max(1, limit)
+        page_sql = (
+            f"SELECT {rows.USER_COLUMNS} FROM users WHERE {page_where} ORDER BY created_at, user_id LIMIT {limit + 1}"
+        )
+
+        def read(cursor: Cursor) -> tuple[int, list[Any]]:
+            (total,) = self._rows(cursor, f"SELECT count(*) FROM users WHERE {where}", params)[0]
+            return total, self._rows(cursor, page_sql, page_params)
+
+        total, found = await self._readers.submit(read)
+        users = [rows.user_of(r) for r in found[:limit]]
+        token = rows.encode_page_token(users[-1]) if len(found) > limit else None
+        return UserPage(users, total, token)
+
+    # -- interactions and messages ---------------------------------------------------------------------
+    async def add_interaction(self, interaction: Interaction) -> None:
+        row = rows.interaction_row(interaction)
+        await self._add("interactions", rows.INTERACTION_COLUMNS, row, _fixed("duplicateInteraction"))
+
+    async def save_interaction(self, interaction: Interaction) -> None:
+        row = rows.interaction_row(interaction)
+        await self._write(_SAVE_INTERACTION, (*row[2:], interaction.interaction_id))
+
+    async def get_interaction(self, org_id: str, interaction_id: str) -> Interaction | None:
+        sql = f"SELECT {rows.INTERACTION_COLUMNS} FROM interactions WHERE interaction_id = ? AND org_id = ?"
+        return await self._select_one(rows.interaction_of, sql, interaction_id, org_id)
+
+    async def open_interactions(self) -> list[Interaction]:
+        sql = f"SELECT {rows.INTERACTION_COLUMNS} FROM interactions WHERE state <> ? ORDER BY created_at"
+        return await self._select(rows.interaction_of, sql, InteractionState.ENDED.value)
+
+    async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
+        def write(cursor: Cursor) -> None:
+            self._run(cursor, _ADD_MESSAGE, rows.message_row(message), _fixed("duplicateMessage"))
+            if idempotency is not None:
+                self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
+
+        await self._writer.submit(write)
+
+    async def transcript(self, org_id: str, interaction_id: str) -> list[Message]:
+        sql = f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE interaction_id = ? AND org_id = ?"
+        sql += " ORDER BY seq"
+        return await self._select(rows.message_of, sql, interaction_id, org_id)
+
+    # -- idempotency -----------------------------------------------------------------------------------
+    async def get_idempotency(self, api_key_id: str, key: str) -> IdempotencyRecord | None:
+        sql = f"SELECT {rows.IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE api_key_id = ? AND key = ?"
+        return await self._select_one(rows.idempotency_of, sql, api_key_id, key)
+
+    async def put_idempotency(self, record: IdempotencyRecord) -> None:
+        await self._write(_ADD_IDEMPOTENCY, rows.idempotency_row(record), _IDEMPOTENCY_CONFLICT)
+
+    async def purge_idempotency(self, older_than: float) -> int:
+        return await self._count("DELETE FROM idempotency_keys WHERE created_at < ?", older_than)
+
+    # -- secrets -----------------------------------------------------------------------------------------
+    async def get_or_create_secret(self, name: str, value: str) -> str:
+        def write(cursor: Cursor) -> str:
+            self._run(
+                cursor,
+                "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, value),
+            )
+            stored: str = self._rows(cursor, "SELECT value FROM server_secrets WHERE name = ?", (name,))[0][0]
+            return stored
+
+        return await self._writer.submit(write, reads=True)
+
+
+_EMAIL_TAKEN = "SELECT 1 FROM users WHERE org_id = ? AND email_lower = ?"
+_ADD_USER = _insert("users", rows.USER_INSERT_COLUMNS)
+_ADD_MESSAGE = _insert("messages", rows.MESSAGE_COLUMNS)
+_ADD_IDEMPOTENCY = _insert("idempotency_keys", rows.IDEMPOTENCY_COLUMNS)
+_IDEMPOTENCY_CONFLICT = _fixed("idempotencyKeyExists")

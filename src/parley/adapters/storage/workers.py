@@ -1,0 +1,236 @@
+"""The threads that talk to the database, so the event loop never waits on it.
+
+One writer thread owns the only write connection and commits in groups: it takes every
+operation queued since its last commit, runs each in its own savepoint (one failing operation
+fails only its own caller), commits once, then answers the callers in submission order. A
+caller's write therefore returns only after its data is committed, at the cost of one commit
+per group instead of one per request.
+
+Where the driver can pipeline (PostgreSQL), a group is first sent in one go without savepoints,
+since a round trip per statement would cost more than the commit saves; if anything in it fails
+the whole attempt is rolled back and the group replayed one savepoint per operation.
+
+Reads go to a few threads with a connection each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from parley.adapters.storage.dialect import Cursor, Dialect
+
+T = TypeVar("T")
+Outcome = tuple[BaseException | None, Any]  # (error, result)
+
+MAX_GROUP = 1000
+
+
+class StoreClosed(RuntimeError):
+    """The store was closed; nothing more is accepted."""
+
+
+@dataclass(slots=True)
+class _Write:
+    run: Callable[[Cursor], Any]
+    reads: bool
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(answers: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
+    for future, error, result in answers:
+        if future.done():  # the caller was cancelled; its write may still have committed
+            continue
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+
+class GroupCommitWriter:
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._cursor: Cursor | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.commits = 0  # groups committed so far, for tests and benchmarks
+
+    def open(self) -> None:
+        """Connect and start the thread (blocking: call it from a worker thread)."""
+        self._cursor = self._dialect.connect(for_writes=True)
+        self._thread = threading.Thread(target=self._serve, name="parley-store-writer", daemon=True)
+        self._thread.start()
+
+    async def submit(self, run: Callable[[Cursor], T], *, reads: bool = False) -> T:
+        """Run ``run`` in the next group; returns once that group is committed.
+
+        ``reads`` says that ``run`` looks at what its statements return (rows or counts),
+        so its group must wait for each answer instead of being sent in one go.
+        """
+        if self._closed or self._thread is None:
+            raise StoreClosed("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Write(run, reads, loop, future))
+        return await future
+
+    def close(self) -> None:
+        """Commit everything queued so far, then stop (blocking)."""
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._cursor is not None:
+            self._cursor.connection.close()
+            self._cursor = None
+
+    def _serve(self) -> None:
+        stopping = False
+        while not stopping:
+            group: list[_Write] = []
+            item = self._queue.get()
+            while True:
+                if item is None:
+                    stopping = True
+                    break
+                group.append(item)
+                if len(group) >= MAX_GROUP:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if group:
+                self._answer(group, self._commit(group))
+
+    def _commit(self, group: list[_Write]) -> list[Outcome]:
+        try:
+            cursor = self._cursor or self._reconnect()
+            pipeline = None if any(w.reads for w in group) else self._dialect.pipeline(cursor)
+            if pipeline is not None:
+                try:
+                    return self._pipelined(cursor, pipeline, group)
+                except Exception:
+                    # Which write failed is only known after the fact: replay them one by one.
+                    cursor.execute("ROLLBACK")
+            return self._isolated(cursor, group)
+        except Exception as exc:
+            self._roll_back()
+            return [(exc, None)] * len(group)
+
+    def _pipelined(
+        self, cursor: Cursor, pipeline: AbstractContextManager[object], group: list[_Write]
+    ) -> list[Outcome]:
+        """Send the whole group without waiting for each answer; all of it commits or none."""
+        with pipeline:
+            cursor.execute(self._dialect.begin)
+            outcomes: list[Outcome] = [(None, write.run(cursor)) for write in group]
+            cursor.execute("COMMIT")
+        self.commits += 1
+        return outcomes
+
+    def _isolated(self, cursor: Cursor, group: list[_Write]) -> list[Outcome]:
+        cursor.execute(self._dialect.begin)
+        if len(group) == 1:  # the transaction itself isolates a lone write
+            outcomes: list[Outcome] = [(None, group[0].run(cursor))]
+        else:
+            outcomes = [self._in_savepoint(cursor, write.run) for write in group]
+        cursor.execute("COMMIT")
+        self.commits += 1
+        return outcomes
+
+    @staticmethod
+    def _in_savepoint(cursor: Cursor, run: Callable[[Cursor], Any]) -> Outcome:
+        cursor.execute("SAVEPOINT write")
+        try:
+            result = run(cursor)
+        except Exception as exc:
+            cursor.execute("ROLLBACK TO SAVEPOINT write")
+            cursor.execute("RELEASE SAVEPOINT write")
+            return exc, None
+        cursor.execute("RELEASE SAVEPOINT write")
+        return None, result
+
+    def _roll_back(self) -> None:
+        cursor = self._cursor
+        if cursor is None:
+            return
+        try:
+            cursor.execute("ROLLBACK")
+        except Exception:
+            # The connection is unusable (or no transaction began); start afresh next time.
+            with contextlib.suppress(Exception):
+                cursor.connection.close()
+            self._cursor = None
+
+    def _reconnect(self) -> Cursor:
+        self._cursor = self._dialect.connect(for_writes=True)
+        return self._cursor
+
+    @staticmethod
+    def _answer(group: list[_Write], outcomes: list[Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], BaseException | None, Any]]] = {}
+        for write, (error, result) in zip(group, outcomes, strict=True):
+            by_loop.setdefault(write.loop, []).append((write.future, error, result))
+        for loop, answers in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, answers)
+
+
+class ReaderPool:
+    def __init__(self, dialect: Dialect, size: int) -> None:
+        self._dialect = dialect
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="parley-store-reader")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cursors: set[Cursor] = set()
+        self._closed = False
+
+    async def submit(self, run: Callable[[Cursor], T]) -> T:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, run)
+
+    def _call(self, run: Callable[[Cursor], T]) -> T:
+        try:
+            return run(self._cursor())
+        except self._dialect.connection_error:
+            # A read changes nothing, so one more try on a new connection is always safe.
+            self._drop_cursor()
+            return run(self._cursor())
+
+    def _cursor(self) -> Cursor:
+        cursor: Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._dialect.connect(for_writes=False)
+            with self._lock:
+                self._cursors.add(cursor)
+        return cursor
+
+    def _drop_cursor(self) -> None:
+        cursor: Cursor | None = self._local.cursor
+        self._local.cursor = None
+        if cursor is not None:
+            with self._lock:
+                self._cursors.discard(cursor)
+            with contextlib.suppress(Exception):
+                cursor.connection.close()
+
+    def close(self) -> None:
+        """Wait for running reads, then close every connection (blocking)."""
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            cursors, self._cursors = self._cursors, set()
+        for cursor in cursors:
+            cursor.connection.close()
