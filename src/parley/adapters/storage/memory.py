@@ -1,0 +1,187 @@
+"""The ``Store`` in dictionaries: same behaviour as the SQL stores, nothing survives a restart.
+
+For tests and benchmarks. Interactions are copied in and out, as a database would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TypeVar
+
+from parley.adapters.storage import rows
+from parley.adapters.storage.conflicts import already_exists
+from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.interactions import Interaction, Message
+from parley.service.ports import IdempotencyRecord, UserPage
+
+Revocable = TypeVar("Revocable", OAuthClient, ApiKey)
+
+
+def _revoke(items: dict[str, Revocable], item_id: str, at: float) -> bool:
+    item = items.get(item_id)
+    if item is None or not item.is_live:
+        return False
+    items[item_id] = dataclasses.replace(item, revoked_at=at)
+    return True
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._orgs: dict[str, Organization] = {}
+        self._clients: dict[str, OAuthClient] = {}
+        self._api_keys: dict[str, ApiKey] = {}
+        self._api_key_ids_by_hash: dict[str, str] = {}
+        self._tokens: dict[str, AccessToken] = {}
+        self._users: dict[str, User] = {}
+        self._user_emails: set[tuple[str, str]] = set()
+        self._interactions: dict[str, Interaction] = {}
+        self._messages: dict[str, Message] = {}
+        self._message_seqs: set[tuple[str, int]] = set()
+        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._secrets: dict[str, str] = {}
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    # -- organizations and credentials -------------------------------------------------------------
+    async def add_organization(self, org: Organization) -> None:
+        if org.org_id in self._orgs:
+            raise already_exists("duplicateOrganization")
+        self._orgs[org.org_id] = org
+
+    async def get_organization(self, org_id: str) -> Organization | None:
+        return self._orgs.get(org_id)
+
+    async def list_organizations(self) -> list[Organization]:
+        return sorted(self._orgs.values(), key=lambda o: (o.created_at, o.org_id))
+
+    async def add_client(self, client: OAuthClient) -> None:
+        if client.client_id in self._clients:
+            raise already_exists("duplicateClient")
+        self._clients[client.client_id] = client
+
+    async def get_client(self, client_id: str) -> OAuthClient | None:
+        return self._clients.get(client_id)
+
+    async def revoke_client(self, client_id: str, at: float) -> bool:
+        return _revoke(self._clients, client_id, at)
+
+    async def add_api_key(self, key: ApiKey) -> None:
+        if key.key_id in self._api_keys or key.key_hash in self._api_key_ids_by_hash:
+            raise already_exists("duplicateApiKey")
+        self._api_keys[key.key_id] = key
+        self._api_key_ids_by_hash[key.key_hash] = key.key_id
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        key_id = self._api_key_ids_by_hash.get(key_hash)
+        return None if key_id is None else self._api_keys[key_id]
+
+    async def revoke_api_key(self, key_id: str, at: float) -> bool:
+        return _revoke(self._api_keys, key_id, at)
+
+    async def add_token(self, token: AccessToken) -> None:
+        if token.token_hash in self._tokens:
+            raise already_exists("duplicateToken")
+        self._tokens[token.token_hash] = token
+
+    async def get_token(self, token_hash: str) -> AccessToken | None:
+        return self._tokens.get(token_hash)
+
+    async def revoke_tokens_of_client(self, client_id: str, at: float) -> int:
+        live = [t for t in self._tokens.values() if t.client_id == client_id and t.revoked_at is None]
+        for token in live:
+            self._tokens[token.token_hash] = dataclasses.replace(token, revoked_at=at)
+        return len(live)
+
+    # -- users ---------------------------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        email_key = (user.org_id, user.email.lower())
+        if email_key in self._user_emails:
+            raise already_exists("duplicateEmail")
+        if user.user_id in self._users:
+            raise already_exists("duplicateUser")
+        self._users[user.user_id] = user
+        self._user_emails.add(email_key)
+
+    async def get_user(self, org_id: str, user_id: str) -> User | None:
+        user = self._users.get(user_id)
+        return user if user is not None and user.org_id == org_id else None
+
+    async def find_users(
+        self,
+        org_id: str,
+        *,
+        email: str | None = None,
+        name_contains: str | None = None,
+        limit: int = 100,
+        continuation_token: str | None = None,
+    ) -> UserPage:
+        matches = [u for u in self._users.values() if u.org_id == org_id]
+        if email is not None:
+            matches = [u for u in matches if u.email.lower() == email.lower()]
+        if name_contains:
+            matches = [u for u in matches if name_contains.lower() in rows.name_search(u)]
+        matches.sort(key=rows.user_key)
+        page = matches
+        if continuation_token is not None:
+            after = rows.decode_page_token(continuation_token)
+            page = [u for u in matches if rows.user_key(u) > after]
+        limit = max(1, limit)
+        token = rows.encode_page_token(page[limit - 1]) if len(page) > limit else None
+        return UserPage(page[:limit], len(matches), token)
+
+    # -- interactions and messages ---------------------------------------------------------------------
+    async def add_interaction(self, interaction: Interaction) -> None:
+        if interaction.interaction_id in self._interactions:
+            raise already_exists("duplicateInteraction")
+        self._interactions[interaction.interaction_id] = rows.copy_interaction(interaction)
+
+    async def save_interaction(self, interaction: Interaction) -> None:
+        stored = self._interactions.get(interaction.interaction_id)
+        if stored is not None:
+            saved = rows.copy_interaction(interaction)
+            saved.org_id = stored.org_id
+            self._interactions[interaction.interaction_id] = saved
+
+    async def get_interaction(self, org_id: str, interaction_id: str) -> Interaction | None:
+        stored = self._interactions.get(interaction_id)
+        return rows.copy_interaction(stored) if stored is not None and stored.org_id == org_id else None
+
+    async def open_interactions(self) -> list[Interaction]:
+        found = [rows.copy_interaction(i) for i in self._interactions.values() if not i.is_ended]
+        return sorted(found, key=lambda i: i.created_at)
+
+    async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
+        seq_key = (message.interaction_id, message.seq)
+        if message.message_id in self._messages or seq_key in self._message_seqs:
+            raise already_exists("duplicateMessage")
+        if idempotency is not None:
+            await self.put_idempotency(idempotency)
+        self._messages[message.message_id] = message
+        self._message_seqs.add(seq_key)
+
+    async def transcript(self, org_id: str, interaction_id: str) -> list[Message]:
+        found = [m for m in self._messages.values() if m.interaction_id == interaction_id and m.org_id == org_id]
+        return sorted(found, key=lambda m: m.seq)
+
+    # -- idempotency -----------------------------------------------------------------------------------
+    async def get_idempotency(self, api_key_id: str, key: str) -> IdempotencyRecord | None:
+        return self._idempotency.get((api_key_id, key))
+
+    async def put_idempotency(self, record: IdempotencyRecord) -> None:
+        if (record.api_key_id, record.key) in self._idempotency:
+            raise already_exists("idempotencyKeyExists")
+        self._idempotency[(record.api_key_id, record.key)] = record
+
+    async def purge_idempotency(self, older_than: float) -> int:
+        old = [k for k, record in self._idempotency.items() if record.created_at < older_than]
+        for k in old:
+            del self._idempotency[k]
+        return len(old)
+
+    # -- secrets -----------------------------------------------------------------------------------------
+    async def get_or_create_secret(self, name: str, value: str) -> str:
+        return self._secrets.setdefault(name, value)
