@@ -1,0 +1,98 @@
+"""Schema migrations and picking a store from its URL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from parley.adapters.storage import open_store
+from parley.adapters.storage.memory import MemoryStore
+from parley.adapters.storage.migrate import sqlalchemy_url, upgrade_database
+from parley.adapters.storage.postgres import PostgresStore
+from parley.adapters.storage.sqlite import SqliteStore
+
+TABLES = {
+    "access_tokens",
+    "alembic_version",
+    "api_keys",
+    "idempotency_keys",
+    "interactions",
+    "messages",
+    "oauth_clients",
+    "organizations",
+    "server_secrets",
+    "users",
+}
+
+
+def test_sqlite_migrations_create_the_directory_and_run_once(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "parley.db"
+
+    upgrade_database(f"sqlite:///{path}")
+    upgrade_database(f"sqlite:///{path}")
+
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    db.close()
+    assert tables == TABLES
+    assert version == [("0001",)]
+
+
+@pytest.mark.postgres
+def test_postgres_migrations_run_once(postgres_url: str) -> None:
+    upgrade_database(postgres_url)
+    upgrade_database(postgres_url)
+
+    with psycopg.connect(postgres_url) as db:
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        tables = {name for (name,) in db.execute(query)}
+        version = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert tables == TABLES
+    assert version == [("0001",)]
+
+
+async def test_a_started_sqlite_store_writes_ahead(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'parley.db'}")
+    await store.start()
+    await store.close()
+
+    with sqlite3.connect(tmp_path / "parley.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("memory://", MemoryStore),
+        ("sqlite:///data/parley.db", SqliteStore),
+        ("sqlite:////var/lib/parley/parley.db", SqliteStore),
+        ("postgresql://parley@db/parley", PostgresStore),
+        ("postgres://parley@db/parley", PostgresStore),
+    ],
+)
+def test_the_url_scheme_picks_the_store(url: str, kind: type) -> None:
+    assert type(open_store(url)) is kind
+
+
+@pytest.mark.parametrize("url", ["mysql://db/parley", "sqlite://", "sqlite:///:memory:", "parley.db"])
+def test_an_unsupported_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="URL"):
+        open_store(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h:5432/d?options=x", "postgresql+psycopg://u@h:5432/d?options=x"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:////tmp/p.db", "sqlite:////tmp/p.db"),
+    ],
+)
+def test_postgres_urls_name_psycopg_for_sqlalchemy(url: str, expected: str) -> None:
+    assert sqlalchemy_url(url) == expected
