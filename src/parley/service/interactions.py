@@ -15,6 +15,9 @@ class InteractionBook:
     async def load(self) -> list[Interaction]:
         found = await self.store.open_interactions()
         for interaction in found:
+            # Messages commit without rewriting their interaction, so its stored counter may lag.
+            messages = await self.store.transcript(interaction.org_id, interaction.interaction_id)
+            interaction.last_seq = max([interaction.last_seq, *(m.seq for m in messages)])
             self._open[(interaction.org_id, interaction.interaction_id)] = interaction
         return found
 
