@@ -1,0 +1,34 @@
+"""Identifiers and secrets: readable prefixes, randomness, and hashes that are all we store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from parley.domain.ids import hash_secret, new_id, new_secret, secret_matches
+
+
+def test_an_id_is_its_prefix_and_32_hex_digits() -> None:
+    assert re.fullmatch(r"msg_[0-9a-f]{32}", new_id("msg"))
+
+
+def test_ids_do_not_repeat() -> None:
+    assert len({new_id("int") for _ in range(1000)}) == 1000
+
+
+def test_a_secret_carries_256_random_bits_after_its_prefix() -> None:
+    secret = new_secret("pak")
+    assert re.fullmatch(r"pak_[A-Za-z0-9_-]{43}", secret)
+    assert secret != new_secret("pak")
+
+
+def test_the_stored_hash_is_the_sha256_of_the_secret() -> None:
+    assert hash_secret("pak_abc") == hashlib.sha256(b"pak_abc").hexdigest()
+
+
+def test_a_secret_matches_only_its_own_hash() -> None:
+    secret = new_secret("pcs")
+    stored = hash_secret(secret)
+    assert secret_matches(secret, stored)
+    assert not secret_matches(secret + "x", stored)
+    assert not secret_matches(secret, stored.upper())
