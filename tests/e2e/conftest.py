@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -12,9 +13,8 @@ from tests.e2e.server import Org, ServerProcess, running_server
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
     name = f"parley_e2e_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -23,6 +23,13 @@ def pg_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -53,12 +60,16 @@ def org(server: ServerProcess) -> Iterator[Org]:
     o.http.close()
 
 
-@pytest.fixture(scope="module")
-def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One SQLite-backed server shared by a module's tests (for tests that only read its behaviour)."""
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def module_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server per backend shared by a module's tests."""
     data = tmp_path_factory.mktemp("server")
-    with running_server(data, {"PARLEY_DATABASE_URL": f"sqlite:///{data / 'parley.db'}"}) as s:
-        yield s
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{data / 'parley.db'}"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        yield stack.enter_context(running_server(data, {"PARLEY_DATABASE_URL": url}))
 
 
 @pytest.fixture(scope="module")
