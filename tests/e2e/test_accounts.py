@@ -110,7 +110,9 @@ def test_revoked_api_key_and_client_stop_working(module_server: ServerProcess, n
     assert r.status_code == 401
     assert r.json()["errors"][0]["reason"] in ("invalidApiKey", "invalidToken")
     r = org.http.post(
-        f"{TOKEN}?realm={org.org_id}", data={"grant_type": "client_credentials"}, headers=basic(org.client_id, org.client_secret)
+        f"{TOKEN}?realm={org.org_id}",
+        data={"grant_type": "client_credentials"},
+        headers=basic(org.client_id, org.client_secret),
     )
     assert r.status_code == 401
 
@@ -121,8 +123,13 @@ def test_provisioning_creates_and_finds_users(new_org: Callable[[], Org]) -> Non
     url = org.base + "/provisioning/users"
     r = org.http.post(
         url,
-        json={"firstName": "Grace", "lastName": "Hopper", "email": "Grace@Navy.example", "preferredName": "Amazing Grace",
-              "roles": ["agent", "supervisor"]},
+        json={
+            "firstName": "Grace",
+            "lastName": "Hopper",
+            "email": "Grace@Navy.example",
+            "preferredName": "Amazing Grace",
+            "roles": ["agent", "supervisor"],
+        },
         headers=org.headers(),
     )
     assert r.status_code == 201, r.text
@@ -130,7 +137,9 @@ def test_provisioning_creates_and_finds_users(new_org: Callable[[], Org]) -> Non
     assert set(grace) == {"userId", "firstName", "lastName", "preferredName", "email", "roles"}
     assert grace["roles"] == ["agent", "supervisor"]
     org.create_user("Alan", "Turing")
-    dup = org.http.post(url, json={"firstName": "G", "lastName": "H", "email": "grace@navy.EXAMPLE"}, headers=org.headers())
+    dup = org.http.post(
+        url, json={"firstName": "G", "lastName": "H", "email": "grace@navy.EXAMPLE"}, headers=org.headers()
+    )
     assert dup.status_code == 422
     assert dup.json()["errors"][0]["reason"] == "duplicateEmail"
 
