@@ -16,7 +16,7 @@ from parley.clock import SystemClock
 from parley.domain.accounts import ALL_SCOPES
 from parley.domain.errors import ParleyError
 from parley.service.accounts import Accounts, NewUser
-from parley.settings import Settings
+from parley.settings import ConfigurationError, Settings
 
 DEMO_ORG = "demo"
 
@@ -32,6 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except ParleyError as exc:
         print(f"error: {exc.problems[0].message}", file=sys.stderr)
+        return 1
+    except ConfigurationError as exc:
+        print(f"error: configuration: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg", "memory")
+EVENTS_SCHEMES = ("memory", "redis", "rediss", "unix")
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value Parley cannot use; the message names the variable."""
+
+
+def _check_scheme(name: str, url: str, allowed: tuple[str, ...]) -> None:
+    scheme = url.partition("://")[0]
+    if "://" not in url or scheme not in allowed:
+        raise ConfigurationError(f"{name}={url!r} is not supported; use one of {', '.join(s + '://' for s in allowed)}")
+
+
 def _default_data_dir() -> Path:
     return Path(os.environ.get("PARLEY_DATA_DIR", "data")).resolve()
 
@@ -44,12 +58,16 @@ class Settings:
             try:
                 value = float(raw)
             except ValueError:
-                raise SystemExit(f"configuration error: {name}={raw!r} is not a number") from None
+                raise ConfigurationError(f"{name}={raw!r} is not a number") from None
             if value < 0:
-                raise SystemExit(f"configuration error: {name} must not be negative")
+                raise ConfigurationError(f"{name} must not be negative")
             return value
 
         data_dir = Path(e.get("PARLEY_DATA_DIR", "data")).resolve()
+        if e.get("PARLEY_DATABASE_URL"):
+            _check_scheme("PARLEY_DATABASE_URL", e["PARLEY_DATABASE_URL"], DATABASE_SCHEMES)
+        if e.get("PARLEY_EVENTS_URL"):
+            _check_scheme("PARLEY_EVENTS_URL", e["PARLEY_EVENTS_URL"], EVENTS_SCHEMES)
         return cls(
             database_url=e.get("PARLEY_DATABASE_URL", ""),
             events_url=e.get("PARLEY_EVENTS_URL", "memory://") or "memory://",

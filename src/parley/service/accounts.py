@@ -15,7 +15,7 @@ from parley.domain.accounts import (
     User,
     check_org_id,
 )
-from parley.domain.errors import InvalidRequest, NotFound
+from parley.domain.errors import AlreadyExists, InvalidRequest, NotFound
 from parley.domain.ids import hash_secret, new_id, new_secret
 from parley.service.ports import Store, UserPage
 
@@ -49,7 +49,10 @@ class Accounts:
 
     async def create_organization(self, org_id: str) -> Organization:
         org = Organization(check_org_id(org_id), self.clock.now())
-        await self.store.add_organization(org)
+        try:
+            await self.store.add_organization(org)
+        except AlreadyExists:
+            raise AlreadyExists.of("orgId", "duplicateOrganization", f"organization {org_id} already exists") from None
         return org
 
     async def require_organization(self, org_id: str) -> Organization:
