@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +21,9 @@ ORG = "acme"
 OFFER_TIMEOUT = 30.0
 
 
-def build_parley(clock: FakeClock) -> Parley:
-    settings = Settings(database_url="memory://", offer_timeout_seconds=OFFER_TIMEOUT)
-    return build(settings, clock=clock, store=MemoryStore(), engine=MemoryEventEngine(clock))
+def build_parley(clock: FakeClock, queue_limit: int = 10_000) -> Parley:
+    settings = Settings(database_url="memory://", offer_timeout_seconds=OFFER_TIMEOUT, session_queue_limit=queue_limit)
+    return build(settings, clock=clock, store=MemoryStore(), engine=MemoryEventEngine(clock, queue_limit))
 
 
 @dataclass
@@ -83,3 +85,15 @@ class World:
     async def pass_time(self, seconds: float) -> None:
         self.clock.advance(seconds)
         await self.parley.tick()
+
+
+@asynccontextmanager
+async def opened_world(clock: FakeClock, queue_limit: int = 10_000) -> AsyncIterator[World]:
+    """A started Parley whose timers run only on ``tick()``, with the organization ``acme``."""
+    parley = build_parley(clock, queue_limit)
+    await parley.start(run_timers=False)
+    try:
+        await parley.accounts.create_organization(ORG)
+        yield World(parley, clock)
+    finally:
+        await parley.stop()
