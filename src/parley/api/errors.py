@@ -91,4 +91,4 @@ def render_error(error: ParleyError, headers: list[tuple[str, str]] | None = Non
 def render_unexpected(request_id: str) -> Response:
     """A 500 that says nothing about internals; the request id ties it to the log line."""
     problem = Problem("server", "internalError", f"an unexpected error occurred; quote request id {request_id}")
-    return Response.json(error_body(500, (problem,)), 500, [("x-request-id", request_id)])
+    return Response.json(error_body(500, (problem,)), 500)
