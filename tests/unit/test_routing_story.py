@@ -287,11 +287,8 @@ async def test_a_contact_leaving_during_the_offer_frees_the_offered_agent(world:
 
 async def test_a_supervisor_monitors_without_the_contact_being_told(world: World) -> None:
     ada, sue = await world.user("Ada"), await world.user("Sue", "supervisor")
-    s_ada, s_sue = await world.session(ada), await world.session(sue)
-    await world.ready(ada)
-    contact = await world.chat()
-    interaction_id = await world.accept(ada, s_ada)
-    await world.events(contact.session)
+    s_sue = await world.session(sue)
+    interaction_id, s_ada, contact = await world.handled_chat(ada)
 
     await world.parley.engagement.monitor(sue, interaction_id)
     [joined] = await world.events(s_ada)
@@ -304,15 +301,15 @@ async def test_a_supervisor_monitors_without_the_contact_being_told(world: World
     assert await world.kinds(contact.session) == []
 
 
-async def test_an_agent_cannot_monitor(world: World) -> None:
+@pytest.mark.parametrize(("action", "reason"), [("monitor", "notSupervisor"), ("disconnect_user", "notParticipant")])
+async def test_an_agent_outside_the_chat_may_neither_monitor_nor_disconnect_it(
+    world: World, action: str, reason: str
+) -> None:
     ada, bob = await world.user("Ada"), await world.user("Bob")
-    s_ada = await world.session(ada)
-    await world.ready(ada)
-    await world.chat()
-    interaction_id = await world.accept(ada, s_ada)
+    interaction_id, _, _ = await world.handled_chat(ada)
     with pytest.raises(RuleViolation) as caught:
-        await world.parley.engagement.monitor(bob, interaction_id)
-    assert caught.value.reason == "notSupervisor"
+        await getattr(world.parley.engagement, action)(bob, interaction_id)
+    assert caught.value.reason == reason
 
 
 async def test_an_offer_reaches_every_desk_of_the_chosen_agent(world: World) -> None:
@@ -362,23 +359,10 @@ async def test_when_the_offered_chat_ends_the_next_queued_one_is_offered(world: 
     assert events[1].payload["interactionId"] == second.interaction.interaction_id
 
 
-async def test_only_a_participant_may_disconnect(world: World) -> None:
-    ada, bob = await world.user("Ada"), await world.user("Bob")
-    s_ada = await world.session(ada)
-    await world.ready(ada)
-    await world.chat()
-    interaction_id = await world.accept(ada, s_ada)
-    with pytest.raises(RuleViolation) as caught:
-        await world.parley.engagement.disconnect_user(bob, interaction_id)
-    assert caught.value.reason == "notParticipant"
-
-
 async def test_a_supervisor_who_stops_monitoring_leaves_the_chat_running(world: World) -> None:
     ada, sue = await world.user("Ada"), await world.user("Sue", "supervisor")
-    s_ada, s_sue = await world.session(ada), await world.session(sue)
-    await world.ready(ada)
-    contact = await world.chat()
-    interaction_id = await world.accept(ada, s_ada)
+    s_sue = await world.session(sue)
+    interaction_id, s_ada, contact = await world.handled_chat(ada)
     await world.parley.engagement.monitor(sue, interaction_id)
     for session in (s_ada, s_sue, contact.session):
         await world.events(session)

@@ -82,6 +82,15 @@ class World:
         assert await self.kinds(session) == ["engagementCenter.Active"]
         return str(offer["interactionId"])
 
+    async def handled_chat(self, agent: User) -> tuple[str, StreamSession, Contact]:
+        """A chat the agent, on a desk of its own, has accepted: (interaction id, desk, contact)."""
+        desk = await self.session(agent)
+        await self.ready(agent)
+        contact = await self.chat()
+        interaction_id = await self.accept(agent, desk)
+        await self.events(contact.session)
+        return interaction_id, desk, contact
+
     async def pass_time(self, seconds: float) -> None:
         self.clock.advance(seconds)
         await self.parley.tick()
