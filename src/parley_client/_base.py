@@ -1,0 +1,144 @@
+"""What the blocking and the asyncio clients share: building requests, reading answers, retrying."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from parley_client._call import Call
+from parley_client._exceptions import TransportError, error_from_response
+from parley_client._models import Session
+from parley_client._retry import IDEMPOTENCY_HEADER, Retries, new_idempotency_key
+from parley_client._sequencing import StreamState
+
+R = TypeVar("R")
+
+USER_AGENT = "parley-client/0.1"
+DEFAULT_TIMEOUT = 10.0
+SESSION_HEADER = "via-client-sessionid"
+_json = msgspec.json.Encoder()
+
+
+class Again:
+    """An answer that says: wait ``delay`` seconds and send the same request again."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+
+class BaseClient:
+    """Where the server is, which organization, how to retry; the session the caller acts in."""
+
+    def __init__(self, base_url: str, org: str, retries: Retries | int | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.org = org
+        if retries is None:
+            retries = Retries()
+        self.retries = Retries(attempts=retries) if isinstance(retries, int) else retries
+        self.session: Session | None = None
+        self.session_id: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"/via/v2/organizations/{self.org}"
+
+    @property
+    def streaming_path(self) -> str:
+        return f"{self.prefix}/streaming"
+
+    def _stream_state(self, auto_ack: bool | None, resume_after: int | None, max_reconnects: int) -> StreamState:
+        if auto_ack is None:
+            auto_ack = self.session is not None and self.session.require_acknowledgement
+        return StreamState(last=resume_after, auto_ack=auto_ack, max_reconnects=max_reconnects, backoff=self.retries)
+
+    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        return {"User-Agent": USER_AGENT, **(extra or {})}
+
+    def _session_headers(self) -> dict[str, str]:
+        if not self.session_id:
+            raise RuntimeError("no streaming session yet: call start_session() first")
+        return {SESSION_HEADER: self.session_id}
+
+    def _request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+        headers = self._session_headers() if call.session else {}
+        content: bytes | None = None
+        if call.body is not None:
+            content = _json.encode(call.body)
+            headers["Content-Type"] = "application/json"
+        if call.method == "POST":
+            headers[IDEMPOTENCY_HEADER] = new_idempotency_key()
+        return http.build_request(
+            call.method,
+            call.path,
+            content=content,
+            params=call.params,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if call.timeout is None else call.timeout,
+        )
+
+    def _outcome(self, call: Call[R], response: httpx.Response, attempt: int) -> R | Again:
+        if response.is_success:
+            return call.decode(response)
+        delay = self.retries.after_response(attempt, response)
+        if delay is not None:
+            return Again(delay)
+        raise error_from_response(response)
+
+    def _after_error(self, error: httpx.TransportError, attempt: int) -> float:
+        delay = self.retries.after_error(attempt, error)
+        if delay is None:
+            raise TransportError(f"{type(error).__name__}: {error}") from error
+        return delay
+
+
+class SyncRunner(BaseClient):
+    _http: httpx.Client
+
+    def _run(self, call: Call[R]) -> R:
+        request = self._request(self._http, call)
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                delay = self._after_error(exc, attempt)
+            else:
+                outcome = self._outcome(call, response, attempt)
+                if not isinstance(outcome, Again):
+                    return outcome
+                delay = outcome.delay
+            time.sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AsyncRunner(BaseClient):
+    _http: httpx.AsyncClient
+
+    async def _run(self, call: Call[R]) -> R:
+        request = self._request(self._http, call)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                delay = self._after_error(exc, attempt)
+            else:
+                outcome = self._outcome(call, response, attempt)
+                if not isinstance(outcome, Again):
+                    return outcome
+                delay = outcome.delay
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,278 @@
+"""``for event in client.events()``: the blocking twin of ``_async_streams``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Protocol
+
+import httpx
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.sync.client import ClientConnection, connect
+
+from parley_client import _streaming_api as api
+from parley_client._base import SyncRunner
+from parley_client._events import BaseEvent, decode_event
+from parley_client._exceptions import TransportError, Unauthorized, error_from_response
+from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder, StreamState
+from parley_client._stream_common import (
+    RECOVERY_TIMEOUT,
+    SSE_TIMEOUT,
+    WS_OPEN_TIMEOUT,
+    StreamMode,
+    closed_error,
+    handshake_error,
+    sse_headers,
+)
+
+
+class SyncHost(SyncRunner):
+    """A client that can stream: it knows its WebSocket credentials."""
+
+    def _ws_headers(self, refresh: bool) -> dict[str, str]:
+        raise NotImplementedError
+
+    def events(
+        self,
+        *,
+        mode: StreamMode = "poll",
+        auto_ack: bool | None = None,
+        resume_after: int | None = None,
+        max_events: int = 100,
+        poll_timeout: int = 30,
+        max_reconnects: int = 10,
+    ) -> EventStream:
+        """The session's events, in order and each once, reconnecting and resuming as needed.
+
+        ``mode`` is ``"poll"`` (long poll), ``"sse"`` or ``"websocket"``. ``auto_ack`` defaults to
+        whether the session requires acknowledgement. ``resume_after`` skips what a previous
+        consumer already handled (its ``last_sequence``).
+        """
+        feeds: dict[str, Callable[[], SyncFeed]] = {
+            "poll": lambda: PollFeed(self, max_events, poll_timeout),
+            "sse": lambda: SSEFeed(self),
+            "websocket": lambda: WebSocketFeed(self),
+        }
+        if mode not in feeds:
+            raise ValueError(f"mode must be one of {', '.join(feeds)}")
+        return EventStream(feeds[mode](), self._stream_state(auto_ack, resume_after, max_reconnects))
+
+
+class SyncFeed(Protocol):
+    redelivers: bool
+
+    def open(self, after: int | None) -> None: ...
+    def read(self) -> list[BaseEvent]: ...
+    def ack(self, sequence_number: int) -> None: ...
+    def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]: ...
+    def close(self) -> None: ...
+
+
+class PollFeed:
+    redelivers = True
+
+    def __init__(self, host: SyncHost, max_events: int, timeout: int) -> None:
+        self.host, self.max_events, self.timeout = host, max_events, timeout
+
+    def open(self, after: int | None) -> None:
+        return None
+
+    def read(self) -> list[BaseEvent]:
+        batch = self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout))
+        return batch.events
+
+    def ack(self, sequence_number: int) -> None:
+        self.host._run(api.acknowledge(self.host, sequence_number))
+
+    def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
+        """A poll answer was lost in transit: replay the missing events over SSE."""
+        sse = SSEFeed(self.host, RECOVERY_TIMEOUT)
+        replay: list[BaseEvent] = []
+        try:
+            sse.open(after)
+            while not replay or replay[-1].sequence_number < until - 1:
+                replay.extend(sse.read())
+        except httpx.TimeoutException:
+            pass  # what could not be replayed is gone; the stream goes on with what it has
+        finally:
+            sse.close()
+        return replay + rest
+
+    def close(self) -> None:
+        return None
+
+
+class SSEFeed:
+    redelivers = False
+
+    def __init__(self, host: SyncHost, timeout: httpx.Timeout = SSE_TIMEOUT) -> None:
+        self.host = host
+        self.timeout = timeout
+        self._response: httpx.Response | None = None
+        self._lines: Iterator[str] | None = None
+
+    def open(self, after: int | None) -> None:
+        http = self.host._http
+        headers = sse_headers(self.host._session_headers(), after)
+        request = http.build_request("GET", api.sse_path(self.host), headers=headers, timeout=self.timeout)
+        response = http.send(request, stream=True)
+        if not response.is_success:
+            response.read()
+            response.close()
+            raise error_from_response(response)
+        self._response, self._lines = response, response.iter_lines()
+
+    def read(self) -> list[BaseEvent]:
+        assert self._lines is not None
+        decoder = SSEDecoder()
+        for line in self._lines:
+            event = decoder.line(line)
+            if event is not None:
+                return [event]
+        raise TransportError("the event stream ended")
+
+    def ack(self, sequence_number: int) -> None:
+        self.host._run(api.acknowledge(self.host, sequence_number))
+
+    def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
+        self.close()
+        self.open(after)
+        return []
+
+    def close(self) -> None:
+        response, self._response, self._lines = self._response, None, None
+        if response is not None:
+            response.close()
+
+
+class WebSocketFeed:
+    redelivers = False
+
+    def __init__(self, host: SyncHost) -> None:
+        self.host = host
+        self._ws: ClientConnection | None = None
+        self._resumed_after: int | None = None
+
+    def open(self, after: int | None) -> None:
+        for refresh in (False, True):
+            headers = self.host._ws_headers(refresh)
+            try:
+                self._ws = connect(api.ws_url(self.host), additional_headers=headers, open_timeout=WS_OPEN_TIMEOUT)
+                break
+            except InvalidStatus as exc:
+                error = handshake_error(exc)
+                if not isinstance(error, Unauthorized) or refresh:
+                    raise error from None
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                raise TransportError(f"WebSocket: {exc}") from exc
+        self._resumed_after = None
+        if after is not None:
+            self._resume(after)
+
+    def _resume(self, after: int) -> None:
+        if self._resumed_after != after and self._ws is not None:
+            self._resumed_after = after
+            self._send({"resumeAfter": after})
+
+    def _send(self, frame: dict[str, int]) -> None:
+        assert self._ws is not None
+        try:
+            self._ws.send(json.dumps(frame))
+        except ConnectionClosed as exc:
+            raise closed_error(exc) from None
+
+    def read(self) -> list[BaseEvent]:
+        assert self._ws is not None
+        try:
+            frame = self._ws.recv()
+        except ConnectionClosed as exc:
+            raise closed_error(exc) from None
+        envelope = json.loads(frame)
+        return [decode_event(envelope)] if isinstance(envelope, dict) else []
+
+    def ack(self, sequence_number: int) -> None:
+        self._send({"acknowledge": sequence_number})
+
+    def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
+        self._resume(after)  # what was skipped comes again, in order, after the replay
+        return []
+
+    def close(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            ws.close()
+
+
+class EventStream:
+    """Events in order, each once, across reconnects; ``last_sequence`` is where to resume later.
+
+    With ``auto_ack`` an event is acknowledged when the next one is asked for, so an event whose
+    handling raised is delivered again to the next consumer of the session.
+    """
+
+    def __init__(self, feed: SyncFeed, state: StreamState) -> None:
+        self._feed = feed
+        self._state = state
+        self._open = False
+        self._closed = False
+
+    @property
+    def last_sequence(self) -> int | None:
+        return self._state.yielded
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> BaseEvent:
+        while True:
+            event = self._state.next()
+            if event is not None:
+                return event
+            if self._closed:
+                raise StopIteration
+            try:
+                self._step()
+            except (httpx.TransportError, TransportError) as exc:
+                self._reconnect(exc if isinstance(exc, TransportError) else TransportError(str(exc)))
+            except Exception as exc:
+                self._reconnect(exc)
+
+    def _reconnect(self, error: Exception) -> None:
+        self._drop()
+        time.sleep(self._state.failed(error))
+
+    def _step(self) -> None:
+        if not self._open:
+            self._feed.open(self._state.last)
+            self._open = True
+        due = self._state.ack_due()
+        if due is not None:
+            self._feed.ack(due)
+            self._state.acked = due
+        events = self._feed.read()
+        self._state.succeeded()
+        admitted = self._state.admit(events)
+        if admitted.gap_at is not None:
+            last = self._state.last or 0
+            recovered = self._feed.recover(last, events[admitted.gap_at].sequence_number, events[admitted.gap_at :])
+            admitted.count += self._state.admit(recovered, tolerate_gaps=True).count
+        if events and not admitted.count and self._feed.redelivers:
+            time.sleep(REDELIVERY_PAUSE)
+
+    def _drop(self) -> None:
+        self._open = False
+        with contextlib.suppress(Exception):  # the connection is already broken; nothing to tell
+            self._feed.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self._drop()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

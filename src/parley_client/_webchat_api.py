@@ -1,0 +1,105 @@
+"""The web-chat customer's operations (contract section 7), described once.
+
+The web token is the only credential. The client keeps the token, the streaming session and
+the interaction it started, so every later call needs nothing but its content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from parley_client._base import BaseClient
+from parley_client._call import Call, message_id, model, no_content
+from parley_client._models import (
+    ChatStarted,
+    ContactDisconnect,
+    ContactNotification,
+    ContactText,
+    ContactUrl,
+    Empty,
+    Session,
+    StartChat,
+    WebToken,
+)
+
+
+class CustomerBase(BaseClient):
+    web_token: str | None = None
+    interaction_id: str | None = None
+
+    @property
+    def streaming_path(self) -> str:
+        return f"{self.prefix}/publicChat/streaming"
+
+    def _interaction(self, interaction_id: str | None) -> str:
+        chosen = interaction_id or self.interaction_id
+        if chosen is None:
+            raise RuntimeError("no chat yet: call start_chat() first")
+        return chosen
+
+    def _ws_credentials(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.web_token}", **self._session_headers()}
+
+
+def get_web_token(c: CustomerBase) -> Call[WebToken]:
+    """A new customer identity: a web token valid for an hour."""
+    decode_token = model(WebToken)
+
+    def decode(response: httpx.Response) -> WebToken:
+        token = decode_token(response)
+        c.web_token = token.token_id
+        return token
+
+    return Call("POST", f"{c.prefix}/webToken", decode, body=Empty())
+
+
+def start_session(c: CustomerBase) -> Call[Session]:
+    """The customer's streaming session."""
+    decode_session = model(Session)
+
+    def decode(response: httpx.Response) -> Session:
+        c.session = decode_session(response)
+        c.session_id = c.session.session_id
+        return c.session
+
+    return Call("POST", f"{c.streaming_path}/session", decode, body=Empty())
+
+
+def chat(
+    c: CustomerBase, contact_name: str, *, contact_email: str | None = None, contact_data: dict[str, Any] | None = None
+) -> Call[str]:
+    """Ask for an agent; returns the new interaction's id."""
+    decode_started = model(ChatStarted)
+
+    def decode(response: httpx.Response) -> str:
+        c.interaction_id = decode_started(response).interaction_id
+        return c.interaction_id
+
+    body = StartChat(contact_name=contact_name, contact_email=contact_email, contact_data=contact_data or {})
+    return Call("POST", f"{c.prefix}/publicChat/messaging/chat", decode, body=body, session=True)
+
+
+def send_text(c: CustomerBase, text: str, *, interaction_id: str | None = None) -> Call[str]:
+    """Send text as the customer; returns the new message id."""
+    body = ContactText(interaction_id=c._interaction(interaction_id), text=text)
+    return Call("POST", f"{c.prefix}/publicChat/messaging/sendText", message_id, body=body, session=True)
+
+
+def send_url(c: CustomerBase, url: str, *, interaction_id: str | None = None) -> Call[str]:
+    """Send a URL as the customer; returns the new message id."""
+    body = ContactUrl(interaction_id=c._interaction(interaction_id), url=url)
+    return Call("POST", f"{c.prefix}/publicChat/messaging/sendUrl", message_id, body=body, session=True)
+
+
+def notify_typing(c: CustomerBase, *, expires: int = 10, interaction_id: str | None = None) -> Call[None]:
+    """Say the customer is composing for the next ``expires`` seconds; see also ``typing()``."""
+    body = ContactNotification(interaction_id=c._interaction(interaction_id), expires_after_seconds=expires)
+    return Call("POST", f"{c.prefix}/publicChat/messaging/notification", no_content, body=body, session=True)
+
+
+def disconnect(c: CustomerBase, *, interaction_id: str | None = None) -> Call[None]:
+    """End the chat."""
+    body = ContactDisconnect(interaction_id=c._interaction(interaction_id))
+    return Call("POST", f"{c.prefix}/publicChat/messaging/disconnect", no_content, body=body, session=True)
