@@ -403,3 +403,22 @@ async def test_a_user_whose_last_session_falls_too_far_behind_becomes_not_ready(
         assert not world.parley.engagement.availability(world.org_id, ada.user_id).ready
         second = await world.chat("Second")
         assert (await world.interaction(second.interaction.interaction_id)).offered_to == bob.user_id
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="service/engagement.py tick() and user_went_away() withdraw with declined=True, so a user whose "
+    "offer timed out (or whose desk closed) is excluded from that interaction for good: with nobody else "
+    "in the org the chat stays queued forever, even after that user is ready again",
+)
+async def test_a_chat_whose_only_agent_missed_the_offer_is_offered_again_when_she_is_back(world: World) -> None:
+    ada = await world.user("Ada")
+    s_ada = await world.session(ada)
+    await world.ready(ada)
+    contact = await world.chat()
+    await world.offer_of(s_ada)
+    await world.pass_time(OFFER_TIMEOUT)
+    assert await world.kinds(s_ada) == [TIMEOUT]
+
+    await world.ready(ada)
+    assert (await world.offer_of(s_ada))["interactionId"] == contact.interaction.interaction_id
