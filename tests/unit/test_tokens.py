@@ -122,7 +122,7 @@ async def test_a_live_token_and_api_key_become_the_principal(world: World, clien
     assert (principal.org_id, principal.client_id, principal.scopes) == (
         "acme",
         client.client.client_id,
-        {MESSAGING, STREAMING},
+        frozenset({MESSAGING, STREAMING}),
     )
 
 
