@@ -90,6 +90,7 @@ class ParleyASGI:
             client_ip=client[0] if client else "",
             request_id=request_id,
             path_params=match.params,
+            raw_query=scope.get("query_string", b""),
         )
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             request.body = await self._read_body(receive, headers)

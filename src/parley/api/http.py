@@ -28,6 +28,8 @@ class Request:
     request_id: str
     path_params: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # The query string as sent, for callers whose parameters are not UTF-8 (an SMS gateway's).
+    raw_query: bytes = b""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

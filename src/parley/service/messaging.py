@@ -22,8 +22,9 @@ from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine, Store
 from parley.service.typing import Typing
 
-# An outbound channel (SMS) checks a text before it is stored and delivers it after.
-TextCheck = Callable[[Interaction, str], None]
+# An outbound channel (SMS) checks a text or URL before it is stored and delivers it after. A
+# check that must look something up (an SMS opt-out) returns an awaitable.
+TextCheck = Callable[[Interaction, str], Awaitable[None] | None]
 Deliver = Callable[[Interaction, Message], Awaitable[None]]
 
 
@@ -84,10 +85,11 @@ class Messaging:
         sender: str,
         idem: IdempotencyContext | None,
     ) -> Message:
-        if post.kind is MessageKind.TEXT:
-            check = self.text_checks.get(interaction.channel_type)
-            if check is not None:
-                check(interaction, post.body)
+        check = self.text_checks.get(interaction.channel_type)
+        if check is not None:
+            pending = check(interaction, post.body)
+            if pending is not None:
+                await pending
         now = self.clock.now()
         message = Message(
             new_id("msg"),
