@@ -25,6 +25,7 @@ from parley.settings import Settings
 log = logging.getLogger("parley")
 
 TICK_SECONDS = 0.1
+PRESENCE_EVERY_TICKS = 10
 PURGE_EVERY_SECONDS = 3600.0
 IDEMPOTENCY_RETENTION = 24 * 3600.0
 WEBTOKEN_ORG_FACTOR = 10  # an org may mint this many times one IP's rate
@@ -49,6 +50,7 @@ class Parley:
     webtoken_ip_buckets: TokenBuckets
     webtoken_org_buckets: TokenBuckets
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
+    _ticks: int = field(default=0, init=False)
 
     async def start(self, run_timers: bool = True) -> None:
         await self.store.start()
@@ -72,6 +74,9 @@ class Parley:
         await self.engagement.tick()
         await self.typing.tick()
         await self.streaming.tick()
+        self._ticks += 1
+        if self._ticks % PRESENCE_EVERY_TICKS == 0:
+            await self.engagement.check_presence()
 
     async def _tick_forever(self) -> None:
         next_purge = 0.0

@@ -70,12 +70,6 @@ def test_blank_text_is_explained_as_blank() -> None:
     assert problems({**TEXT_BODY, "text": "   "}, SendTextParms)["text"][1] == "text: must not be empty or blank"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/validation.py _reason: msgspec words constraint failures 'Expected `str` matching regex', "
-    "'Expected `int` >= 1', 'Expected `str` of length <= 128', so a value of the right type that breaks a "
-    "limit is reported as invalidType instead of invalidValue",
-)
 @pytest.mark.parametrize(
     ("schema", "body", "scope"),
     [
@@ -117,11 +111,6 @@ def test_only_an_absolute_http_url_of_at_most_2048_characters_is_accepted(url: s
     decode_body(json.dumps({**URL_BODY, "url": "HTTP://a.example/?q=1#x"}).encode(), SendUrlParms)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/validation.py _describe: any regex containing \\S is described as 'must not be empty or blank', "
-    "so a non-empty URL with the wrong format (ftp://...) gets that message instead of 'has an invalid format'",
-)
 def test_a_url_of_the_wrong_format_is_explained_as_such() -> None:
     assert problems({**URL_BODY, "url": "ftp://example.com/a"}, SendUrlParms)["url"][1] == "url: has an invalid format"
 

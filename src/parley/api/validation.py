@@ -56,7 +56,7 @@ def collect_problems(raw: Any, schema: type[msgspec.Struct], strict: bool = True
         try:
             msgspec.convert(raw[name], type=f.type, strict=strict)
         except msgspec.ValidationError as exc:
-            problems.append(Problem(name, _reason(str(exc)), f"{name}: {_describe(str(exc))}"))
+            problems.append(Problem(name, _reason(str(exc)), f"{name}: {_describe(str(exc), raw[name])}"))
     if not problems:
         # Every field is fine alone: the struct's own cross-field check failed.
         try:
@@ -67,11 +67,13 @@ def collect_problems(raw: Any, schema: type[msgspec.Struct], strict: bool = True
 
 
 def _reason(text: str) -> str:
-    return "invalidType" if text.startswith("Expected `") else "invalidValue"
+    # msgspec says "Expected `int`, got `str`" for a wrong type and "Expected `int` >= 1" (or
+    # "matching regex", "of length <= 128") for a right type with a wrong value.
+    return "invalidType" if ", got `" in text else "invalidValue"
 
 
-def _describe(text: str) -> str:
+def _describe(text: str, value: Any) -> str:
     text = text.split(" - at `", 1)[0]
     if text.startswith("Expected `str` matching regex"):
-        return "must not be empty or blank" if "\\S" in text else "has an invalid format"
+        return "must not be empty or blank" if isinstance(value, str) and not value.strip() else "has an invalid format"
     return text

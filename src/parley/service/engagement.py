@@ -72,8 +72,19 @@ class Engagement:
         self._avail(org_id, user_id).become_not_ready("noSession")
         for interaction in self.book.open_in(org_id):
             if interaction.state is InteractionState.OFFERED and interaction.offered_to == user_id:
-                await self._withdraw(interaction, declined=True)
+                await self._withdraw(interaction, declined=False)
         await self.dispatch(org_id)
+
+    async def check_presence(self) -> None:
+        """Users who count as reachable but have no streaming session left (it was dropped for
+        falling behind, or expired in a shared engine) go away like any other user."""
+        for (org_id, user_id), a in list(self._availability.items()):
+            if a.ready or self._has_offer(org_id, user_id):
+                if not await self.engine.sessions_of(org_id, events.user_owner(user_id)):
+                    await self.user_went_away(org_id, user_id)
+
+    def _has_offer(self, org_id: str, user_id: str) -> bool:
+        return any(i.state is InteractionState.OFFERED and i.offered_to == user_id for i in self.book.open_in(org_id))
 
     # -- queue and offers ------------------------------------------------------------------------
     async def enqueue(self, interaction: Interaction) -> None:
@@ -124,7 +135,7 @@ class Engagement:
             if interaction.state is not InteractionState.OFFERED or user_id is None:
                 self._offer_deadlines.pop((org_id, interaction_id), None)
                 continue
-            await self._withdraw(interaction, declined=True)
+            await self._withdraw(interaction, declined=False)
             self._avail(org_id, user_id).become_not_ready("offerTimeout")
             await self.engine.publish(
                 org_id,
