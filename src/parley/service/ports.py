@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
+from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
 from parley.domain.typing import TypingKey
 
 # --------------------------------------------------------------------------------------------
@@ -90,6 +91,89 @@ class Store(Protocol):
 
     # deployment-wide secrets (web-token signing key)
     async def get_or_create_secret(self, name: str, value: str) -> str: ...
+
+    # SMS sender numbers: a number (E.164) belongs to one organization (``duplicateSmsNumber``)
+    async def add_sms_number(self, number: SmsNumber) -> None: ...
+    async def remove_sms_number(self, org_id: str, number: str) -> bool: ...
+    async def get_sms_number(self, number: str) -> SmsNumber | None: ...
+    async def list_sms_numbers(self, org_id: str) -> list[SmsNumber]: ...
+
+    # SMS opt-outs: every change is kept; the last one is the number's state
+    async def add_opt_change(self, change: OptChange) -> None: ...
+    async def opt_history(self, org_id: str, number: str) -> list[OptChange]:
+        """Oldest first."""
+        ...
+
+    # SMS outbox (``duplicateMessage`` on a reused id) and the delivery reports on its messages
+    async def add_sms_outbound(self, outbound: SmsOutbound) -> None: ...
+    async def get_sms_outbound(self, message_id: str) -> SmsOutbound | None: ...
+    async def due_sms_outbound(self, now: float, limit: int) -> list[SmsOutbound]:
+        """Queued messages whose next attempt is due by ``now``, earliest first."""
+        ...
+
+    async def claim_sms_outbound(self, message_id: str, attempts: int, lease_until: float, at: float) -> bool:
+        """Take the next attempt of a queued message that has had ``attempts`` so far: counts
+        it and holds the message until ``lease_until``. False if another worker took it first."""
+        ...
+
+    async def reschedule_sms_outbound(
+        self, message_id: str, next_attempt_at: float | None, error: str, at: float
+    ) -> None:
+        """Set when a queued message is next tried (None: the gateway has it)."""
+        ...
+
+    async def set_sms_outbound_state(
+        self, message_id: str, state: OutboxState, gateway_code: int | None, error: str, at: float
+    ) -> None:
+        """Record what became of a message; it is not tried again."""
+        ...
+
+    async def add_sms_report(self, report: PartReport) -> bool:
+        """False when this report (message, part, code) was already stored."""
+        ...
+
+    async def sms_reports(self, message_id: str) -> list[PartReport]: ...
+
+    # inbound SMS seen, by the gateway's id, so a gateway's retry is not taken twice
+    async def claim_inbound_sms(self, gateway_id: str, org_id: str, at: float) -> bool:
+        """False when this gateway id was already claimed."""
+        ...
+
+    async def release_inbound_sms(self, gateway_id: str) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# SMS gateway (Kannel today; an SMPP adapter implements the same port)
+# --------------------------------------------------------------------------------------------
+
+
+class SmsGatewayError(Exception):
+    """The gateway refused a message or could not be reached; ``answer`` is what it said.
+
+    ``status`` is the gateway's HTTP status, or None when there was no answer at all.
+    """
+
+    def __init__(self, answer: str, *, status: int | None = None) -> None:
+        super().__init__(f"SMS gateway {'unreachable' if status is None else f'answered {status}'}: {answer}")
+        self.answer = answer
+        self.status = status
+
+    @property
+    def temporary(self) -> bool:
+        """Worth retrying: the gateway was down, overloaded or failed, rather than refusing."""
+        return self.status is None or self.status >= 500
+
+
+class SmsTransport(Protocol):
+    async def send(self, sender: str, receiver: str, text: str, *, message_id: str) -> None:
+        """Hand ``text`` to the gateway for ``receiver`` (both numbers in E.164).
+
+        Delivery reports come back later tagged with ``message_id``; a text sent in several
+        segments may yield one report per segment. Raises ``SmsGatewayError``.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ TABLES = {
     "oauth_clients",
     "organizations",
     "server_secrets",
+    "sms_delivery_reports",
+    "sms_inbound_seen",
+    "sms_numbers",
+    "sms_opt_changes",
+    "sms_outbox",
     "users",
 }
 
@@ -39,7 +44,7 @@ def test_sqlite_migrations_create_the_directory_and_run_once(tmp_path: Path) -> 
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     db.close()
     assert tables == TABLES
-    assert version == [("0001",)]
+    assert version == [("0002",)]
 
 
 @pytest.mark.postgres
@@ -52,7 +57,7 @@ def test_postgres_migrations_run_once(postgres_url: str) -> None:
         tables = {name for (name,) in db.execute(query)}
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     assert tables == TABLES
-    assert version == [("0001",)]
+    assert version == [("0002",)]
 
 
 async def test_a_started_sqlite_store_writes_ahead(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "duplicateInteraction": ("interactionId", "an interaction with this id already exists"),
     "duplicateMessage": ("messageId", "this message (or its sequence number) already exists"),
     "idempotencyKeyExists": ("idempotency-key", "this Idempotency-Key was already used"),
+    "duplicateSmsNumber": ("number", "this phone number already belongs to an organization"),
 }
 
 

@@ -12,6 +12,7 @@ from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
+from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
 from parley.service.ports import IdempotencyRecord, UserPage
 
 Revocable = TypeVar("Revocable", OAuthClient, ApiKey)
@@ -39,6 +40,11 @@ class MemoryStore:
         self._message_seqs: set[tuple[str, int]] = set()
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self._secrets: dict[str, str] = {}
+        self._sms_numbers: dict[str, SmsNumber] = {}
+        self._opt_changes: list[OptChange] = []
+        self._outbox: dict[str, SmsOutbound] = {}
+        self._reports: dict[tuple[str, int, int], PartReport] = {}
+        self._inbound_seen: dict[str, str] = {}
 
     async def start(self) -> None:
         pass
@@ -185,3 +191,97 @@ class MemoryStore:
     # -- secrets -----------------------------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, value: str) -> str:
         return self._secrets.setdefault(name, value)
+
+    # -- SMS numbers and opt-outs --------------------------------------------------------------------
+    async def add_sms_number(self, number: SmsNumber) -> None:
+        if number.number in self._sms_numbers:
+            raise already_exists("duplicateSmsNumber")
+        self._sms_numbers[number.number] = number
+
+    async def remove_sms_number(self, org_id: str, number: str) -> bool:
+        found = self._sms_numbers.get(number)
+        if found is None or found.org_id != org_id:
+            return False
+        del self._sms_numbers[number]
+        return True
+
+    async def get_sms_number(self, number: str) -> SmsNumber | None:
+        return self._sms_numbers.get(number)
+
+    async def list_sms_numbers(self, org_id: str) -> list[SmsNumber]:
+        return sorted((n for n in self._sms_numbers.values() if n.org_id == org_id), key=lambda n: n.number)
+
+    async def add_opt_change(self, change: OptChange) -> None:
+        self._opt_changes.append(change)
+
+    async def opt_history(self, org_id: str, number: str) -> list[OptChange]:
+        return [c for c in self._opt_changes if (c.org_id, c.number) == (org_id, number)]
+
+    # -- SMS outbox, delivery reports, inbound SMS seen -------------------------------------------------
+    async def add_sms_outbound(self, outbound: SmsOutbound) -> None:
+        if outbound.message_id in self._outbox:
+            raise already_exists("duplicateMessage")
+        self._outbox[outbound.message_id] = outbound
+
+    async def get_sms_outbound(self, message_id: str) -> SmsOutbound | None:
+        return self._outbox.get(message_id)
+
+    async def due_sms_outbound(self, now: float, limit: int) -> list[SmsOutbound]:
+        due = [
+            o
+            for o in self._outbox.values()
+            if o.state is OutboxState.QUEUED and o.next_attempt_at is not None and o.next_attempt_at <= now
+        ]
+        due.sort(key=lambda o: (o.next_attempt_at, o.message_id))
+        return due[: max(1, limit)]
+
+    async def claim_sms_outbound(self, message_id: str, attempts: int, lease_until: float, at: float) -> bool:
+        found = self._outbox.get(message_id)
+        if (
+            found is None
+            or found.attempts != attempts
+            or found.state is not OutboxState.QUEUED
+            or found.next_attempt_at is None
+        ):
+            return False
+        self._outbox[message_id] = dataclasses.replace(
+            found, attempts=attempts + 1, next_attempt_at=lease_until, updated_at=at
+        )
+        return True
+
+    async def reschedule_sms_outbound(
+        self, message_id: str, next_attempt_at: float | None, error: str, at: float
+    ) -> None:
+        found = self._outbox.get(message_id)
+        if found is not None and found.state is OutboxState.QUEUED:
+            changed = dataclasses.replace(found, next_attempt_at=next_attempt_at, error=error, updated_at=at)
+            self._outbox[message_id] = changed
+
+    async def set_sms_outbound_state(
+        self, message_id: str, state: OutboxState, gateway_code: int | None, error: str, at: float
+    ) -> None:
+        found = self._outbox.get(message_id)
+        if found is not None:
+            self._outbox[message_id] = dataclasses.replace(
+                found, state=state, gateway_code=gateway_code, error=error, updated_at=at, next_attempt_at=None
+            )
+
+    async def add_sms_report(self, report: PartReport) -> bool:
+        key = (report.message_id, report.part, report.code)
+        if key in self._reports:
+            return False
+        self._reports[key] = report
+        return True
+
+    async def sms_reports(self, message_id: str) -> list[PartReport]:
+        found = [r for r in self._reports.values() if r.message_id == message_id]
+        return sorted(found, key=lambda r: (r.received_at, r.part, r.code))
+
+    async def claim_inbound_sms(self, gateway_id: str, org_id: str, at: float) -> bool:
+        if gateway_id in self._inbound_seen:
+            return False
+        self._inbound_seen[gateway_id] = org_id
+        return True
+
+    async def release_inbound_sms(self, gateway_id: str) -> None:
+        self._inbound_seen.pop(gateway_id, None)

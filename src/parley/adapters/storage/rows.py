@@ -20,6 +20,7 @@ from parley.domain.interactions import (
     Message,
     MessageKind,
 )
+from parley.domain.sms_records import OptChange, OptState, OutboxState, PartReport, ReportState, SmsNumber, SmsOutbound
 from parley.service.ports import IdempotencyRecord
 
 Row = Sequence[Any]
@@ -170,3 +171,56 @@ def idempotency_row(i: IdempotencyRecord) -> Row:
 def idempotency_of(r: Row) -> IdempotencyRecord:
     headers = _decode(r[4], type=tuple[tuple[str, str], ...])
     return IdempotencyRecord(r[0], r[1], r[2], r[3], headers, bytes(r[5]), r[6])
+
+
+# -- SMS -----------------------------------------------------------------------------------------
+SMS_NUMBER_COLUMNS = "number, org_id, created_at"
+OPT_CHANGE_COLUMNS = "org_id, number, state, keyword, changed_at"
+OUTBOUND_COLUMNS = (
+    "message_id, org_id, interaction_id, to_number, from_number, body, segments, attempts, "
+    "next_attempt_at, state, created_at, gateway_code, error, updated_at"
+)
+REPORT_COLUMNS = "message_id, part, state, code, received_at"
+
+
+def sms_number_row(n: SmsNumber) -> Row:
+    return (n.number, n.org_id, n.created_at)
+
+
+def sms_number_of(r: Row) -> SmsNumber:
+    return SmsNumber(r[0], r[1], r[2])
+
+
+def opt_change_row(c: OptChange) -> Row:
+    return (c.org_id, c.number, c.state, c.keyword, c.changed_at)
+
+
+_OPT_STATES: dict[str, OptState] = {"out": "out", "in": "in"}
+
+
+def opt_change_of(r: Row) -> OptChange:
+    return OptChange(r[0], r[1], _OPT_STATES[r[2]], r[3], r[4])
+
+
+def outbound_row(o: SmsOutbound) -> Row:
+    return (
+        o.message_id, o.org_id, o.interaction_id, o.to_number, o.from_number, o.body, o.segments, o.attempts,
+        o.next_attempt_at, o.state.value, o.created_at, o.gateway_code, o.error, o.updated_at,
+    )  # fmt: skip
+
+
+def outbound_of(r: Row) -> SmsOutbound:
+    return SmsOutbound(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], OutboxState(r[9]), r[10], r[11], r[12], r[13]
+    )
+
+
+def report_row(p: PartReport) -> Row:
+    return (p.message_id, p.part, p.state, p.code, p.received_at)
+
+
+_REPORT_STATES: dict[str, ReportState] = {"sent": "sent", "delivered": "delivered", "failed": "failed"}
+
+
+def report_of(r: Row) -> PartReport:
+    return PartReport(r[0], r[1], _REPORT_STATES[r[2]], r[3], r[4])

@@ -18,6 +18,7 @@ from parley.adapters.storage.workers import GroupCommitWriter, ReaderPool
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.errors import ParleyError
 from parley.domain.interactions import Interaction, InteractionState, Message
+from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
 from parley.service.ports import IdempotencyRecord, UserPage
 
 T = TypeVar("T")
@@ -247,6 +248,81 @@ class SqlStore:
             return stored
 
         return await self._writer.submit(write, reads=True)
+
+    # -- SMS numbers and opt-outs --------------------------------------------------------------------
+    async def add_sms_number(self, number: SmsNumber) -> None:
+        await self._add(
+            "sms_numbers", rows.SMS_NUMBER_COLUMNS, rows.sms_number_row(number), _fixed("duplicateSmsNumber")
+        )
+
+    async def remove_sms_number(self, org_id: str, number: str) -> bool:
+        return await self._count("DELETE FROM sms_numbers WHERE number = ? AND org_id = ?", number, org_id) > 0
+
+    async def get_sms_number(self, number: str) -> SmsNumber | None:
+        sql = f"SELECT {rows.SMS_NUMBER_COLUMNS} FROM sms_numbers WHERE number = ?"
+        return await self._select_one(rows.sms_number_of, sql, number)
+
+    async def list_sms_numbers(self, org_id: str) -> list[SmsNumber]:
+        sql = f"SELECT {rows.SMS_NUMBER_COLUMNS} FROM sms_numbers WHERE org_id = ? ORDER BY number"
+        return await self._select(rows.sms_number_of, sql, org_id)
+
+    async def add_opt_change(self, change: OptChange) -> None:
+        await self._write(_insert("sms_opt_changes", rows.OPT_CHANGE_COLUMNS), rows.opt_change_row(change))
+
+    async def opt_history(self, org_id: str, number: str) -> list[OptChange]:
+        sql = f"SELECT {rows.OPT_CHANGE_COLUMNS} FROM sms_opt_changes WHERE org_id = ? AND number = ?"
+        return await self._select(rows.opt_change_of, sql + " ORDER BY change_id", org_id, number)
+
+    # -- SMS outbox, delivery reports, inbound SMS seen -------------------------------------------------
+    async def add_sms_outbound(self, outbound: SmsOutbound) -> None:
+        row = rows.outbound_row(outbound)
+        await self._add("sms_outbox", rows.OUTBOUND_COLUMNS, row, _fixed("duplicateMessage"))
+
+    async def get_sms_outbound(self, message_id: str) -> SmsOutbound | None:
+        sql = f"SELECT {rows.OUTBOUND_COLUMNS} FROM sms_outbox WHERE message_id = ?"
+        return await self._select_one(rows.outbound_of, sql, message_id)
+
+    async def due_sms_outbound(self, now: float, limit: int) -> list[SmsOutbound]:
+        sql = f"SELECT {rows.OUTBOUND_COLUMNS} FROM sms_outbox WHERE state = ? AND next_attempt_at <= ?"
+        sql += f" ORDER BY next_attempt_at, message_id LIMIT {max(1, int(limit))}"
+        return await self._select(rows.outbound_of, sql, OutboxState.QUEUED.value, now)
+
+    async def claim_sms_outbound(self, message_id: str, attempts: int, lease_until: float, at: float) -> bool:
+        sql = (
+            "UPDATE sms_outbox SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
+            " WHERE message_id = ? AND attempts = ? AND state = ? AND next_attempt_at IS NOT NULL"
+        )
+        return await self._count(sql, lease_until, at, message_id, attempts, OutboxState.QUEUED.value) > 0
+
+    async def reschedule_sms_outbound(
+        self, message_id: str, next_attempt_at: float | None, error: str, at: float
+    ) -> None:
+        sql = "UPDATE sms_outbox SET next_attempt_at = ?, error = ?, updated_at = ? WHERE message_id = ? AND state = ?"
+        await self._write(sql, (next_attempt_at, error, at, message_id, OutboxState.QUEUED.value))
+
+    async def set_sms_outbound_state(
+        self, message_id: str, state: OutboxState, gateway_code: int | None, error: str, at: float
+    ) -> None:
+        sql = (
+            "UPDATE sms_outbox SET state = ?, gateway_code = ?, error = ?, updated_at = ?, next_attempt_at = NULL"
+            " WHERE message_id = ?"
+        )
+        await self._write(sql, (state.value, gateway_code, error, at, message_id))
+
+    async def add_sms_report(self, report: PartReport) -> bool:
+        sql = _insert("sms_delivery_reports", rows.REPORT_COLUMNS) + " ON CONFLICT DO NOTHING"
+        return await self._count(sql, *rows.report_row(report)) > 0
+
+    async def sms_reports(self, message_id: str) -> list[PartReport]:
+        sql = f"SELECT {rows.REPORT_COLUMNS} FROM sms_delivery_reports WHERE message_id = ?"
+        return await self._select(rows.report_of, sql + " ORDER BY received_at, part, code", message_id)
+
+    async def claim_inbound_sms(self, gateway_id: str, org_id: str, at: float) -> bool:
+        sql = "INSERT INTO sms_inbound_seen (gateway_id, org_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        return await self._count(sql, gateway_id, org_id, at) > 0
+
+    async def release_inbound_sms(self, gateway_id: str) -> None:
+        await self._write("DELETE FROM sms_inbound_seen WHERE gateway_id = ?", (gateway_id,))
 
 
 _EMAIL_TAKEN = "SELECT 1 FROM users WHERE org_id = ? AND email_lower = ?"

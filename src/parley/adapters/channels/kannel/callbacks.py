@@ -5,39 +5,20 @@ from __future__ import annotations
 import codecs
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from parley.adapters.channels.kannel.config import SECRET_PARAM
 from parley.domain.errors import InvalidRequest, ParleyError, Unauthenticated
+from parley.domain.sms_records import DeliveryReport, InboundSms, ReportState
 
 N = TypeVar("N", int, float)
-DeliveryState = Literal["sent", "delivered", "failed"]
 
 # Kannel's %d values. 4 (buffered at the SMSC) changes nothing a user needs to see.
-_DLR_STATES: dict[int, DeliveryState | None] = {1: "delivered", 2: "failed", 4: None, 8: "sent", 16: "failed"}
+_DLR_STATES: dict[int, ReportState | None] = {1: "delivered", 2: "failed", 4: None, 8: "sent", 16: "failed"}
 
 
-@dataclass(frozen=True, slots=True)
-class InboundSms:
-    gateway_id: str
-    sender: str
-    receiver: str
-    text: str
-    sent_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """``state`` is None for reports that change nothing (buffered); ``code`` is Kannel's %d."""
-
-    message_id: str
-    state: DeliveryState | None
-    code: int
-    answer: str
-    part: int | None
-    parts: int | None
+__all__ = ["DeliveryReport", "InboundSms", "parse_dlr", "parse_mo"]
 
 
 def parse_mo(query: str, secret: str) -> InboundSms:

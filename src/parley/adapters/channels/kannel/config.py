@@ -50,6 +50,8 @@ class KannelConfig:
     sendsms_port: int = 13013
     fake_smsc_port: int = 10000
     log_level: int = 1
+    # Where Parley finds smsbox's sendsms interface; the configuration it writes binds 127.0.0.1.
+    sendsms_host: str = HOST
 
     def __post_init__(self) -> None:
         _require_url_safe("webhook_secret", self.webhook_secret)
@@ -58,7 +60,7 @@ class KannelConfig:
 
     @property
     def sendsms_url(self) -> str:
-        return f"http://{HOST}:{self.sendsms_port}/cgi-bin/sendsms"
+        return f"http://{self.sendsms_host}:{self.sendsms_port}/cgi-bin/sendsms"
 
     @property
     def mo_url(self) -> str:
