@@ -7,8 +7,13 @@ from typing import TypeVar
 import msgspec
 
 from parley.api.errors import UnsupportedMediaType
-from parley.api.http import Request
-from parley.api.validation import decode_body
+from parley.api.http import Request, Response
+from parley.api.schemas import EventQuery
+from parley.api.validation import convert, decode_body
+from parley.service.ports import StreamSession
+from parley.service.streaming import Streaming
+from parley.streaming.sse import event_stream, parse_last_event_id
+from parley.streaming.wire import envelope_dict
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -29,3 +34,15 @@ def optional_json_body(request: Request, schema: type[T]) -> T:
     if not request.body.strip():
         return decode_body(b"{}", schema)
     return json_body(request, schema)
+
+
+async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:
+    query = convert(dict(request.query), EventQuery)
+    batch = await streaming.next_events(session, query.maxEvents, query.timeout)
+    return Response.json({"sessionId": session.session_id, "events": [envelope_dict(e) for e in batch]})
+
+
+def sse(streaming: Streaming, session: StreamSession, request: Request) -> Response:
+    after = parse_last_event_id(request.headers.get("last-event-id"))
+    headers = [("content-type", "text/event-stream"), ("cache-control", "no-store"), ("x-accel-buffering", "no")]
+    return Response(200, b"", headers, stream=event_stream(streaming, session, after))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.api.errors import render_error
 from parley.api.http import Request, Response, Route
-from parley.api.routes.common import ORG, json_body, optional_json_body
+from parley.api.routes.common import ORG, json_body, long_poll, optional_json_body, sse
 from parley.api.schemas import (
     ChatStarted,
     ContactDisconnect,
@@ -22,16 +22,13 @@ from parley.api.schemas import (
     StartChat,
     WebTokenResponse,
 )
-from parley.api.validation import convert
 from parley.clock import iso
 from parley.domain.errors import ParleyError, Problem, RateLimited
 from parley.domain.events import contact_owner
 from parley.domain.interactions import EntityType, MessageKind
 from parley.service.idempotency import IdempotencyContext
 from parley.service.ports import StreamSession
-from parley.streaming.sse import event_stream, parse_last_event_id
 from parley.streaming.websocket import WebSocketStream
-from parley.streaming.wire import envelope_dict
 
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
@@ -98,16 +95,10 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         )
 
     async def poll(call: ContactCall) -> Response:
-        session = await session_of(call)
-        query = convert(dict(call.request.query), EventQuery)
-        batch = await p.streaming.next_events(session, query.maxEvents, query.timeout)
-        return Response.json({"sessionId": session.session_id, "events": [envelope_dict(e) for e in batch]})
+        return await long_poll(p.streaming, await session_of(call), call.request)
 
-    async def sse(call: ContactCall) -> Response:
-        session = await session_of(call)
-        after = parse_last_event_id(call.request.headers.get("last-event-id"))
-        headers = [("content-type", "text/event-stream"), ("cache-control", "no-store")]
-        return Response(200, b"", headers, stream=event_stream(p.streaming, session, after))
+    async def stream(call: ContactCall) -> Response:
+        return sse(p.streaming, await session_of(call), call.request)
 
     async def start_chat(call: ContactCall) -> Response:
         await session_of(call)
@@ -117,21 +108,21 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         )
         return Response.json({"interactionId": interaction.interaction_id})
 
+    async def post(call: ContactCall, kind: MessageKind, interaction_id: str, content: str) -> Response:
+        message = await p.messaging.contact_post(
+            call.org_id, call.contact_id, interaction_id, kind, content, call.idempotency
+        )
+        return Response(202, b"", [("x-message-id", message.message_id)])
+
     async def send_text(call: ContactCall) -> Response:
         await session_of(call)
         body = json_body(call.request, ContactText)
-        message = await p.messaging.contact_post(
-            call.org_id, call.contact_id, body.interactionId, MessageKind.TEXT, body.text, call.idempotency
-        )
-        return Response(202, b"", [("x-message-id", message.message_id)])
+        return await post(call, MessageKind.TEXT, body.interactionId, body.text)
 
     async def send_url(call: ContactCall) -> Response:
         await session_of(call)
         body = json_body(call.request, ContactUrl)
-        message = await p.messaging.contact_post(
-            call.org_id, call.contact_id, body.interactionId, MessageKind.URL, body.url, call.idempotency
-        )
-        return Response(202, b"", [("x-message-id", message.message_id)])
+        return await post(call, MessageKind.URL, body.interactionId, body.url)
 
     async def notification(call: ContactCall) -> Response:
         await session_of(call)
@@ -198,7 +189,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         r(
             "GET",
             "/streaming/events/stream",
-            sse,
+            stream,
             "The customer's events as Server-Sent Events",
             status=200,
             content_type="text/event-stream",

@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from parley.api.gate import AgentCall
 from parley.api.http import Response, Route
-from parley.api.routes.common import ORG, json_body
+from parley.api.routes.common import ORG, json_body, long_poll, sse
 from parley.api.schemas import Acknowledge, CreateSession, EventBatch, EventQuery, SessionInfo
-from parley.api.validation import convert
 from parley.clock import iso
 from parley.domain.accounts import Scope
 from parley.domain.errors import InvalidRequest
 from parley.service.ports import StreamSession
-from parley.streaming.sse import event_stream, parse_last_event_id
 from parley.streaming.websocket import WebSocketStream
-from parley.streaming.wire import envelope_dict
 
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
@@ -52,10 +49,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         return Response(204)
 
     async def poll(call: AgentCall) -> Response:
-        session = await session_of(call)
-        query = convert(dict(call.request.query), EventQuery)
-        batch = await p.streaming.next_events(session, query.maxEvents, query.timeout)
-        return Response.json({"sessionId": session.session_id, "events": [envelope_dict(e) for e in batch]})
+        return await long_poll(p.streaming, await session_of(call), call.request)
 
     async def acknowledge(call: AgentCall) -> Response:
         session = await session_of(call)
@@ -69,15 +63,8 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         await p.streaming.acknowledge(session, body.sequenceNumber)
         return Response(204)
 
-    async def sse(call: AgentCall) -> Response:
-        session = await session_of(call)
-        after = parse_last_event_id(call.request.headers.get("last-event-id"))
-        headers = [
-            ("content-type", "text/event-stream"),
-            ("cache-control", "no-store"),
-            ("x-accel-buffering", "no"),
-        ]
-        return Response(200, b"", headers, stream=event_stream(p.streaming, session, after))
+    async def stream(call: AgentCall) -> Response:
+        return sse(p.streaming, await session_of(call), call.request)
 
     async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
         await p.auth.authenticate(org_id, headers.get("authorization"), headers.get("x-api-key"), SCOPE)
@@ -134,7 +121,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         Route(
             "GET",
             BASE + "/events/stream",
-            p.gate.agent(SCOPE, sse),
+            p.gate.agent(SCOPE, stream),
             "Events as Server-Sent Events",
             "Streaming",
             security=("bearer",),
