@@ -59,7 +59,7 @@ class Idempotency:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._running: dict[tuple[str, str], asyncio.Lock] = {}
+        self._running: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     async def run(
         self,
@@ -77,7 +77,9 @@ class Idempotency:
                 f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY} printable characters",
             )
         ctx = IdempotencyContext(owner, key, fingerprint(request.method, request.path, request.body))
-        lock = self._running.setdefault((owner, key), asyncio.Lock())
+        slot = (owner, key)
+        lock, users = self._running.get(slot, (asyncio.Lock(), 0))
+        self._running[slot] = (lock, users + 1)
         try:
             async with lock:
                 existing = await self.store.get_idempotency(owner, key)
@@ -91,8 +93,11 @@ class Idempotency:
                     await self._remember(ctx, response)
                 return response
         finally:
-            if not lock.locked():
-                self._running.pop((owner, key), None)
+            lock, users = self._running[slot]
+            if users == 1:
+                del self._running[slot]
+            else:
+                self._running[slot] = (lock, users - 1)
 
     def _answer(self, record: IdempotencyRecord, ctx: IdempotencyContext) -> Response:
         if record.fingerprint != ctx.fingerprint:
