@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from parley.api.app import ParleyASGI
 from parley.api.gate import Gate, Idempotency
 from parley.clock import Clock, SystemClock
+from parley.domain.interactions import ChannelType
 from parley.service.accounts import Accounts
 from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
-from parley.service.ports import EventEngine, Store
+from parley.service.ports import EventEngine, SmsTransport, Store
 from parley.service.ratelimit import TokenBuckets
+from parley.service.sms import SmsChannel, SmsPolicy, refuse_sms
 from parley.service.streaming import Streaming
 from parley.service.tokens import Authenticator, TokenService
 from parley.service.typing import Typing
@@ -49,6 +51,7 @@ class Parley:
     gate: Gate
     webtoken_ip_buckets: TokenBuckets
     webtoken_org_buckets: TokenBuckets
+    sms: SmsChannel | None = None  # None: no SMS gateway configured
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
 
@@ -66,14 +69,18 @@ class Parley:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
+        if self.sms is not None:
+            await self.sms.close()
         await self.engine.close()
         await self.store.close()
 
     async def tick(self) -> None:
-        """Run every timer that is due: offer timeouts, typing expiry, idle sessions."""
+        """Run every timer that is due: offer timeouts, typing expiry, idle sessions, SMS retries."""
         await self.engagement.tick()
         await self.typing.tick()
         await self.streaming.tick()
+        if self.sms is not None:
+            await self.sms.tick()
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0:
             await self.engagement.check_presence()
@@ -108,7 +115,9 @@ def build(
     clock: Clock | None = None,
     store: Store | None = None,
     engine: EventEngine | None = None,
+    sms_transport: SmsTransport | None = None,
 ) -> Parley:
+    """``sms_transport`` replaces the gateway named by ``settings.sms_gateway`` (tests)."""
     from parley.adapters.bus import open_event_engine
     from parley.adapters.storage import open_store
 
@@ -128,6 +137,8 @@ def build(
         TokenBuckets(clock, settings.rate_limit_per_second, settings.rate_limit_burst),
         Idempotency(store, clock),
     )
+    messaging = Messaging(store, engine, clock, book, typing)
+    sms = _sms_channel(settings, store, engine, clock, book, engagement, messaging, sms_transport)
     return Parley(
         settings=settings,
         clock=clock,
@@ -139,7 +150,7 @@ def build(
         book=book,
         typing=typing,
         engagement=engagement,
-        messaging=Messaging(store, engine, clock, book, typing),
+        messaging=messaging,
         streaming=streaming,
         webchat=WebChat(store, clock, accounts, book, engagement),
         gate=gate,
@@ -149,4 +160,31 @@ def build(
             settings.webtoken_rate_per_second * WEBTOKEN_ORG_FACTOR,
             settings.webtoken_rate_burst * WEBTOKEN_ORG_FACTOR,
         ),
+        sms=sms,
     )
+
+
+def _sms_channel(
+    settings: Settings,
+    store: Store,
+    engine: EventEngine,
+    clock: Clock,
+    book: InteractionBook,
+    engagement: Engagement,
+    messaging: Messaging,
+    transport: SmsTransport | None,
+) -> SmsChannel | None:
+    if transport is None and settings.sms_gateway:
+        from parley.adapters.channels import open_sms_transport
+
+        transport = open_sms_transport(settings.sms_gateway, settings.sms_webhook_base, settings.sms_webhook_secret)
+    if transport is None:
+        messaging.text_checks[ChannelType.SMS] = refuse_sms
+        return None
+    policy = SmsPolicy(
+        settings.sms_retry_attempts, settings.sms_retry_backoff_seconds, settings.sms_default_region or None
+    )
+    sms = SmsChannel(store, engine, clock, book, engagement, transport, policy)
+    messaging.text_checks[ChannelType.SMS] = sms.check_text
+    messaging.deliverers[ChannelType.SMS] = sms.deliver
+    return sms

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from parley.clock import SystemClock
 from parley.domain.accounts import ALL_SCOPES
 from parley.domain.errors import ParleyError
 from parley.service.accounts import Accounts, NewUser
+from parley.service.sms import SmsNumbers
 from parley.settings import ConfigurationError, Settings
 
 DEMO_ORG = "demo"
@@ -98,6 +100,20 @@ def _parser() -> argparse.ArgumentParser:
     cr = client.add_parser("revoke", help="revoke an OAuth client and every token it holds")
     cr.add_argument("client_id")
     cr.set_defaults(run=_client_revoke)
+
+    number = admin.add_parser("number", help="SMS sender numbers").add_subparsers(title="number commands")
+    na = number.add_parser("add", help="give an organization a sender number (E.164, e.g. +4930901820)")
+    na.add_argument("org")
+    na.add_argument("number")
+    na.set_defaults(run=_number_add)
+    nl = number.add_parser("list", help="an organization's sender numbers")
+    nl.add_argument("org")
+    nl.add_argument("--json", action="store_true", help="print one JSON object")
+    nl.set_defaults(run=_number_list)
+    nr = number.add_parser("remove", help="take a sender number away from an organization")
+    nr.add_argument("org")
+    nr.add_argument("number")
+    nr.set_defaults(run=_number_remove)
     return p
 
 
@@ -191,6 +207,33 @@ def _client_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_numbers(work: Callable[[SmsNumbers], Awaitable[Any]]) -> Any:
+    region = Settings.from_env().sms_default_region or None
+    return _with_accounts(lambda a: work(SmsNumbers(a.store, a.clock, region)))
+
+
+def _number_add(args: argparse.Namespace) -> int:
+    added = _with_numbers(lambda n: n.add(args.org, args.number))
+    print(f"{added.number} now belongs to {added.org_id}")
+    return 0
+
+
+def _number_list(args: argparse.Namespace) -> int:
+    numbers = _with_numbers(lambda n: n.list(args.org))
+    if args.json:
+        print(json.dumps({"orgId": args.org, "numbers": [n.number for n in numbers]}))
+    else:
+        for n in numbers:
+            print(n.number)
+    return 0
+
+
+def _number_remove(args: argparse.Namespace) -> int:
+    removed = _with_numbers(lambda n: n.remove(args.org, args.number))
+    print(f"removed {removed} from {args.org}")
+    return 0
+
+
 async def _demo(accounts: Accounts, path: Path) -> dict[str, Any]:
     """The demo organization's credentials: created once, kept (readable only by the owner) in the data dir."""
     if path.exists():
@@ -220,6 +263,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
+    settings = dataclasses.replace(settings, host=host, port=port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg", "memory")
 EVENTS_SCHEMES = ("memory", "redis", "rediss", "unix")
+SMS_GATEWAY_SCHEMES = ("kannel",)
+SMS_WEBHOOK_PATH = "/sms/kannel"
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 class ConfigurationError(ValueError):
@@ -41,6 +46,22 @@ class Settings:
     session_queue_limit: int = 10_000
     token_cache_seconds: float = 5.0
     log_level: str = "info"
+    # SMS (docs/sms.md): off unless a gateway is set
+    sms_gateway: str = ""
+    sms_webhook_secret: str = field(default="", repr=False)
+    sms_webhook_url: str = ""
+    sms_retry_attempts: int = 5
+    sms_retry_backoff_seconds: float = 2.0
+    sms_default_region: str = ""
+
+    @property
+    def sms_webhook_base(self) -> str:
+        """Where the gateway reaches Parley's SMS webhooks (``.../mo`` and ``.../dlr`` below it)."""
+        if self.sms_webhook_url:
+            return self.sms_webhook_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}{SMS_WEBHOOK_PATH}"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -67,6 +88,7 @@ class Settings:
             _check_scheme("PARLEY_DATABASE_URL", e["PARLEY_DATABASE_URL"], DATABASE_SCHEMES)
         if e.get("PARLEY_EVENTS_URL"):
             _check_scheme("PARLEY_EVENTS_URL", e["PARLEY_EVENTS_URL"], EVENTS_SCHEMES)
+        _check_sms(e)
         return cls(
             database_url=e.get("PARLEY_DATABASE_URL", ""),
             events_url=e.get("PARLEY_EVENTS_URL", "memory://") or "memory://",
@@ -80,4 +102,33 @@ class Settings:
             data_dir=data_dir,
             session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
             log_level=e.get("PARLEY_LOG_LEVEL", "info") or "info",
+            sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
+            sms_webhook_secret=e.get("PARLEY_SMS_WEBHOOK_SECRET", ""),
+            sms_webhook_url=e.get("PARLEY_SMS_WEBHOOK_URL", ""),
+            sms_retry_attempts=max(1, int(num("PARLEY_SMS_RETRY_ATTEMPTS", 5))),
+            sms_retry_backoff_seconds=num("PARLEY_SMS_RETRY_BACKOFF_SECONDS", 2.0),
+            sms_default_region=(e.get("PARLEY_SMS_DEFAULT_REGION", "") or "").upper(),
         )
+
+
+def _check_sms(e: Mapping[str, str]) -> None:
+    gateway = e.get("PARLEY_SMS_GATEWAY", "")
+    if not gateway:
+        return
+    parts = urlsplit(gateway)
+    if parts.scheme not in SMS_GATEWAY_SCHEMES or not parts.hostname or not parts.username or not parts.password:
+        raise ConfigurationError(
+            "PARLEY_SMS_GATEWAY must look like kannel://USER:PASSWORD@HOST:PORT (a sendsms-user of smsbox)"
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ConfigurationError("PARLEY_SMS_GATEWAY has an invalid port") from None
+    secret = e.get("PARLEY_SMS_WEBHOOK_SECRET", "")
+    if len(secret) < 16 or not _URL_SAFE.fullmatch(secret):
+        raise ConfigurationError(
+            "PARLEY_SMS_WEBHOOK_SECRET is required with PARLEY_SMS_GATEWAY: at least 16 letters, digits or . _ ~ -"
+        )
+    webhook = e.get("PARLEY_SMS_WEBHOOK_URL", "")
+    if webhook and (urlsplit(webhook).scheme not in ("http", "https") or "%" in webhook or "?" in webhook):
+        raise ConfigurationError("PARLEY_SMS_WEBHOOK_URL must be an http(s) URL without a query or %")

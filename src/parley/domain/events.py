@@ -101,3 +101,20 @@ def active_payload(interaction: Interaction, user_id: str, entity_name: str, ent
 
 def disconnected_payload(interaction_id: str, by: EntityType, reason: str) -> dict[str, Any]:
     return {"interactionId": interaction_id, "disconnectedBy": by.value, "reason": reason}
+
+
+def delivery_status_payload(
+    interaction_id: str, message_id: str, status: str, segments: int, error_code: int | None, reason: str | None
+) -> dict[str, Any]:
+    """An SMS's fate: ``errorCode`` is the gateway's own code, ``reason`` says why it failed."""
+    payload: dict[str, Any] = {
+        "interactionId": interaction_id,
+        "messageId": message_id,
+        "channelType": "sms",
+        "status": status,
+        "segments": segments,
+        "errorCode": error_code,
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    return payload

@@ -85,7 +85,9 @@ class Messaging:
         sender: str,
         idem: IdempotencyContext | None,
     ) -> Message:
-        check = self.text_checks.get(interaction.channel_type)
+        # A whisper never leaves Parley, so chat's rules are the ones that apply to it.
+        whisper = post.entity_type is EntityType.MONITOR
+        check = check_chat_text if whisper else self.text_checks.get(interaction.channel_type)
         if check is not None:
             pending = check(interaction, post.body)
             if pending is not None:

@@ -8,7 +8,7 @@ import msgspec
 
 from parley.api.http import Router
 from parley.api.openapi import build_openapi
-from parley.api.routes import docs, engagement, messaging, provisioning, public_chat, streaming, tokens
+from parley.api.routes import docs, engagement, messaging, provisioning, public_chat, sms, streaming, tokens
 from parley.web import static_routes
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ def build_routers(p: Parley) -> tuple[Router, Router]:
         *engagement.routes(p),
         *public_http,
         *provisioning.routes(p),
+        *sms.routes(p),
     ]
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))

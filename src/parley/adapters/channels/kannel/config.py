@@ -60,7 +60,8 @@ class KannelConfig:
 
     @property
     def sendsms_url(self) -> str:
-        return f"http://{self.sendsms_host}:{self.sendsms_port}/cgi-bin/sendsms"
+        host = f"[{self.sendsms_host}]" if ":" in self.sendsms_host else self.sendsms_host
+        return f"http://{host}:{self.sendsms_port}/cgi-bin/sendsms"
 
     @property
     def mo_url(self) -> str:
