@@ -9,7 +9,7 @@ import msgspec
 from parley.api.http import Router
 from parley.api.openapi import build_openapi
 from parley.api.routes import docs, engagement, messaging, provisioning, public_chat, sms, streaming, tokens
-from parley.web import static_routes
+from parley.web import pages, static_routes
 
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
@@ -30,7 +30,7 @@ def build_routers(p: Parley) -> tuple[Router, Router]:
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))
     router, ws_router = Router(), Router()
-    for route in [*http, *docs.routes(p, openapi), *static_routes()]:
+    for route in [*http, *docs.routes(p, openapi), *static_routes(), *pages.routes()]:
         router.add(route)
     for route in ws:
         ws_router.add(route)
