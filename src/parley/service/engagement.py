@@ -79,9 +79,9 @@ class Engagement:
         """Users who count as reachable but have no streaming session left (it was dropped for
         falling behind, or expired in a shared engine) go away like any other user."""
         for (org_id, user_id), a in list(self._availability.items()):
-            if a.ready or self._has_offer(org_id, user_id):
-                if not await self.engine.sessions_of(org_id, events.user_owner(user_id)):
-                    await self.user_went_away(org_id, user_id)
+            reachable = a.ready or self._has_offer(org_id, user_id)
+            if reachable and not await self.engine.sessions_of(org_id, events.user_owner(user_id)):
+                await self.user_went_away(org_id, user_id)
 
     def _has_offer(self, org_id: str, user_id: str) -> bool:
         return any(i.state is InteractionState.OFFERED and i.offered_to == user_id for i in self.book.open_in(org_id))
