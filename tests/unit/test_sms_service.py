@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from parley.adapters.bus.memory import MemoryEventEngine
+from parley.adapters.channels import open_sms_transport
+from parley.adapters.channels.kannel.transport import KannelSmsTransport
 from parley.adapters.storage.memory import MemoryStore
 from parley.bootstrap import build
 from parley.clock import FakeClock
@@ -20,7 +22,7 @@ from parley.domain.sms_records import DeliveryReport, InboundSms, OutboxState, P
 from parley.service.messaging import Post
 from parley.service.ports import SmsGatewayError, StreamSession
 from parley.service.sms import REPLIES, SmsChannel, SmsNumbers, to_e164
-from parley.settings import Settings
+from parley.settings import ConfigurationError, Settings
 from tests.unit.world import World
 
 ORG_NUMBER = "+4930901820"
@@ -437,3 +439,35 @@ async def test_a_number_is_stored_in_e164_and_owned_by_one_organization(desk: De
     assert [n.number for n in await numbers.list("acme")] == [ORG_NUMBER]
     assert await numbers.remove("acme", "+49 30 901820") == ORG_NUMBER
     assert await numbers.list("acme") == []
+
+
+# -- configuration -------------------------------------------------------------------------------------
+GATEWAY_ENV = {"PARLEY_SMS_GATEWAY": "kannel://parley:pw@10.0.0.5:13013", "PARLEY_SMS_WEBHOOK_SECRET": "s" * 16}
+
+
+def test_the_gateway_settings_build_a_kannel_transport_reporting_to_this_server() -> None:
+    settings = Settings.from_env({**GATEWAY_ENV, "PARLEY_HOST": "0.0.0.0", "PARLEY_PORT": "8081"})
+
+    transport = open_sms_transport(settings.sms_gateway, settings.sms_webhook_base, settings.sms_webhook_secret)
+
+    assert isinstance(transport, KannelSmsTransport)
+    assert settings.sms_webhook_base == "http://127.0.0.1:8081/sms/kannel"
+    assert settings.sms_retry_attempts == 5
+    assert "ssssssssssssssss" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"PARLEY_SMS_GATEWAY": "http://10.0.0.5:13013"}, "PARLEY_SMS_GATEWAY"),
+        ({"PARLEY_SMS_GATEWAY": "kannel://10.0.0.5:13013"}, "PARLEY_SMS_GATEWAY"),
+        ({"PARLEY_SMS_WEBHOOK_SECRET": ""}, "PARLEY_SMS_WEBHOOK_SECRET"),
+        ({"PARLEY_SMS_WEBHOOK_SECRET": "short"}, "PARLEY_SMS_WEBHOOK_SECRET"),
+        ({"PARLEY_SMS_WEBHOOK_SECRET": "with spaces and ?&= in it"}, "PARLEY_SMS_WEBHOOK_SECRET"),
+        ({"PARLEY_SMS_WEBHOOK_URL": "ftp://parley/sms/kannel"}, "PARLEY_SMS_WEBHOOK_URL"),
+        ({"PARLEY_SMS_RETRY_ATTEMPTS": "-1"}, "PARLEY_SMS_RETRY_ATTEMPTS"),
+    ],
+)
+def test_unusable_sms_settings_are_refused_by_name(env: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigurationError, match=names):
+        Settings.from_env({**GATEWAY_ENV, **env})
