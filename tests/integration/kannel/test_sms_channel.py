@@ -8,6 +8,7 @@ stopped so that a message retries and then fails where the agent can see it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +226,17 @@ async def test_the_webhooks_refuse_a_wrong_secret_and_unknown_numbers_and_take_a
     assert (first.status_code, again.status_code) == (200, 200)
     line.agent.wait_for("messaging.Text", text="Sent twice")
     assert [e for e in line.agent.drain(wait=1) if e["payload"].get("text") == "Sent twice"] == []
+
+
+async def test_operators_list_and_remove_sender_numbers(line: Line) -> None:
+    line.server.cli("admin", "number", "add", "acme", "+4930901821")
+
+    listed = json.loads(line.server.cli("admin", "number", "list", "acme", "--json"))
+    removed = line.server.cli("admin", "number", "remove", "acme", "+49 30 901821")
+
+    assert listed == {"orgId": "acme", "numbers": [ORG_NUMBER, "+4930901821"]}
+    assert removed.strip() == "removed +4930901821 from acme"
+    assert line.server.cli("admin", "number", "list", "acme").split() == [ORG_NUMBER]
 
 
 async def test_a_stopped_gateway_makes_a_message_retry_then_fail_visibly(line: Line) -> None:
