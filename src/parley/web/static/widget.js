@@ -167,7 +167,7 @@
 
   function backoff(attempt, retryAfter) {
     if (retryAfter > 0) return retryAfter * 1000;
-    var ms = Math.min(15000, 500 * Math.pow(2, attempt));
+    var ms = Math.min(8000, 500 * Math.pow(2, attempt));
     return ms / 2 + Math.random() * (ms / 2);
   }
 
@@ -482,9 +482,10 @@
   var connection = "idle";
 
   var retries = 0; // consecutive failed connection attempts
+  var sessionResets = 0; // consecutive sessions refused as invalid
 
   function setConnection(next) {
-    if (next === "connected") retries = 0;
+    if (next === "connected") retries = sessionResets = 0;
     connection = next;
     renderStatus();
   }
@@ -754,10 +755,14 @@
         .then(null, function (err) {
           if (!chatOpen()) return null;
           if (err instanceof ApiError && err.status === 400 && SESSION_GONE[err.reason]) {
-            state.sessionId = ""; // dropped (idle too long, or the server restarted): open another
+            // Dropped (idle too long, or the server restarted): open another at once; the
+            // server answered, so earlier network failures do not count. Only a session that
+            // is refused again and again backs off.
+            state.sessionId = "";
             save();
             setConnection("reconnecting");
-            return sleep(retries++ ? backoff(retries) : 0);
+            retries = 0;
+            return sleep(sessionResets++ ? backoff(sessionResets) : 0);
           }
           if (err instanceof ApiError && err.status === 401) {
             finish("This chat has expired");
