@@ -1,0 +1,248 @@
+"""The customer web chat widget in Chromium, against a real server, with an agent answering over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DESKTOP, MOBILE, Problems
+from tests.browser.helpers import Widget, accept_next_chat, agent_says, agent_types
+from tests.e2e.server import Org, ServerProcess, start_server
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+
+
+def open_demo(new_page: NewPage, shop: Org, viewport: dict[str, int] = DESKTOP) -> Widget:
+    page = new_page(viewport)
+    response = page.goto(f"{shop.server.base_url}/demo?org={shop.org_id}")
+    assert response is not None and response.ok
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    return Widget(page)
+
+
+def test_demo_page_and_widget_assets_are_served_safely(server: ServerProcess) -> None:
+    page = httpx.get(f"{server.base_url}/demo?org=acme")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert 'data-org-id="acme"' in page.text and "<script>" not in page.text and "style=" not in page.text
+    assert '<script src="/static/widget.js" data-org-id="demo"' in httpx.get(f"{server.base_url}/demo").text
+    refused = httpx.get(f"{server.base_url}/demo", params={"org": '"><script>alert(1)</script>'})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["scope"] == "org"
+    for name in ("widget.js", "widget.css", "demo.css"):
+        asset = httpx.get(f"{server.base_url}/static/{name}")
+        assert asset.status_code == 200 and "max-age" in asset.headers["cache-control"]
+        again = httpx.get(f"{server.base_url}/static/{name}", headers={"if-none-match": asset.headers["etag"]})
+        assert again.status_code == 304
+    assert "eval(" not in httpx.get(f"{server.base_url}/static/widget.js").text
+
+
+def test_customer_chats_with_an_agent_from_start_to_end(new_page: NewPage, shop: Org, problems: Problems) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Lovelace"))
+    widget = open_demo(new_page, shop)
+    widget.screenshot("desktop-closed")
+    widget.button("Open chat").click()
+    expect(widget.page.get_by_label("Your name")).to_be_focused()
+    widget.screenshot("desktop-start-form")
+    widget.page.get_by_label("Your name").fill("Carla")
+    widget.page.get_by_label("Email").fill("carla@example.com")
+    widget.button("Start chat").click()
+    expect(widget.status).to_contain_text("Waiting for an agent")
+
+    interaction = accept_next_chat(ada)
+    expect(widget.page.get_by_text("Ada Lovelace joined the chat")).to_be_visible()
+    expect(widget.status).to_contain_text("Connected")
+
+    # the agent's reply, with a link that opens safely and markup that stays text
+    agent_says(ada, interaction, "Hi Carla! Tracking: https://track.example/p/1. <b>Not bold</b>")
+    reply = widget.message("Hi Carla!")
+    expect(reply).to_be_visible()
+    link = reply.get_by_role("link")
+    expect(link).to_have_attribute("href", "https://track.example/p/1")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(reply).to_contain_text("<b>Not bold</b>")
+    assert reply.locator("b").count() == 0
+
+    # the agent types: the indicator shows, then goes when the notification expires
+    agent_types(ada, interaction, expires_after=2)
+    expect(widget.typing).to_contain_text("Ada is typing")
+    shown = time.monotonic()
+    expect(widget.typing).to_be_hidden(timeout=5000)
+    assert time.monotonic() - shown < 4
+
+    # the customer types (the agent sees it) and sends a URL on its own: it arrives as a URL
+    widget.input.press_sequentially("https://shop.example/orders/42", delay=5)
+    composing = ada.wait_for("messaging.Notification", entityType="Contact")["payload"]
+    assert composing["state"] == "composing" and composing["expiresAfterSeconds"] == 10
+    widget.input.press("Enter")
+    assert ada.wait_for("messaging.Url", entityType="Contact")["payload"]["url"] == "https://shop.example/orders/42"
+    widget.send("It was due on Monday")
+    assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "It was due on Monday"
+    agent_says(ada, interaction, "Let me check that for you.")
+    expect(widget.message("Let me check that for you.")).to_be_visible()
+    widget.screenshot("desktop-conversation")
+
+    # a reload in the middle: the whole conversation once, and the chat goes on
+    before = widget.bubbles()
+    assert len(before) == 4
+    widget.page.reload()
+    expect(widget.message("Let me check that for you.")).to_be_visible()
+    expect(widget.status).to_contain_text("Connected")
+    agent_says(ada, interaction, "It ships tomorrow.")
+    expect(widget.message("It ships tomorrow.")).to_be_visible()
+    assert widget.bubbles() == [*before, "It ships tomorrow."]
+    assert widget.page.get_by_text("joined the chat").count() == 1
+    widget.send("Thanks!")
+    assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Thanks!"
+
+    # the customer ends the chat; the agent is told
+    widget.button("End chat").click()
+    widget.page.get_by_role("group", name="End this chat?").get_by_role("button", name="End chat").click()
+    assert ada.wait_for("engagementCenter.Disconnected")["payload"]["disconnectedBy"] == "Contact"
+    expect(widget.status).to_contain_text("Chat ended")
+    expect(widget.button("Start a new chat")).to_be_focused()
+    widget.screenshot("desktop-ended")
+    assert widget.bubbles() == [*before, "It ships tomorrow.", "Thanks!"]
+    assert problems.messages == []
+
+
+def test_keyboard_only_customer_on_a_phone(new_page: NewPage, shop: Org, problems: Problems) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Phone"))
+    widget = open_demo(new_page, shop, MOBILE)
+    page = widget.page
+    widget.screenshot("mobile-closed")
+
+    launcher = widget.button("Open chat")
+    for _ in range(20):  # Tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("b => b.getRootNode().activeElement === b"):
+            break
+    else:
+        raise AssertionError("the launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Your name")).to_be_focused()
+    box = widget.window.bounding_box()
+    assert box is not None and round(box["width"]) == MOBILE["width"] and round(box["height"]) == MOBILE["height"]
+    widget.screenshot("mobile-start-form")
+    page.keyboard.type("Pat")
+    page.keyboard.press("Enter")
+    expect(widget.status).to_contain_text("Waiting for an agent")
+    expect(widget.input).to_be_focused()
+
+    # written before an agent joins: held, then sent when one does
+    page.keyboard.type("Hello, anyone there?")
+    page.keyboard.press("Enter")
+    expect(widget.page.get_by_text("Sends when an agent joins")).to_be_visible()
+    interaction = accept_next_chat(ada)
+    assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Hello, anyone there?"
+    agent_says(ada, interaction, "Hello Pat! " + "A long answer that wraps over several lines. " * 4)
+    expect(widget.message("Hello Pat!")).to_be_visible()
+    expect(widget.page.get_by_text("Sends when an agent joins")).to_be_hidden()
+    log = page.get_by_role("log", name="Conversation")
+    expect(log).to_have_attribute("aria-live", "polite")
+    widget.screenshot("mobile-conversation")
+    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+
+    # Escape closes the window and gives focus back to the launcher; the chat goes on
+    page.keyboard.press("Escape")
+    expect(widget.window).to_be_hidden()
+    expect(launcher).to_be_focused()
+    agent_says(ada, interaction, "Are you still there?")
+    expect(widget.button("Open chat, 1 new message")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(widget.message("Are you still there?")).to_be_visible()
+    assert problems.messages == []
+
+
+def test_network_drop_loses_and_repeats_nothing(new_page: NewPage, shop: Org, problems: Problems) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Offline"))
+    widget = open_demo(new_page, shop)
+    widget.start_chat("Nico")
+    interaction = accept_next_chat(ada)
+    agent_says(ada, interaction, "First")
+    expect(widget.message("First")).to_be_visible()
+
+    widget.page.context.set_offline(True)
+    expect(widget.status).to_contain_text("Reconnecting")
+    agent_says(ada, interaction, "Second, while you were away")
+    agent_says(ada, interaction, "Third")
+    widget.send("typed offline")
+    widget.screenshot("desktop-reconnecting")
+    widget.page.context.set_offline(False)
+
+    expect(widget.message("Third")).to_be_visible()
+    expect(widget.status).to_contain_text("Connected")
+    assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "typed offline"
+    expect(widget.page.locator('.pw-msg[data-status="sent"]')).to_have_count(1)
+    assert sorted(widget.bubbles()) == sorted(["First", "Second, while you were away", "Third", "typed offline"])
+    texts = [e["payload"].get("text") for e in ada.drain(1) if e["eventType"] == "messaging.Text"]
+    assert "typed offline" not in texts  # sent exactly once, however often it was retried
+    assert problems.scripting() == []
+
+
+def test_long_poll_transport_carries_a_chat(new_page: NewPage, shop: Org, problems: Problems) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Poll"))
+    page = new_page(DESKTOP)
+    base = shop.server.base_url
+    html = (
+        "<!doctype html><html lang='en'><head><title>Poll</title></head><body><h1>Shop</h1>"
+        f"<script src='/static/widget.js' data-org-id='{shop.org_id}' data-transport='poll'></script></body></html>"
+    )
+    page.route(f"{base}/poll-page", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.goto(f"{base}/poll-page")
+    widget = Widget(page)
+    widget.start_chat("Polly")
+    interaction = accept_next_chat(ada)
+    agent_says(ada, interaction, "Polled hello")
+    expect(widget.message("Polled hello")).to_be_visible()
+    widget.send("Polled reply")
+    assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Polled reply"
+    assert ada.post(f"/engagementCenter/interactions/{interaction}/disconnect", {}).status_code == 202
+    expect(widget.status).to_contain_text("Chat ended")
+    expect(page.get_by_text("The chat has ended")).to_be_visible()
+    assert problems.messages == []
+
+
+def test_chat_survives_a_server_crash_and_restart(
+    new_page: NewPage, tmp_path: Path, browser_server_env: dict[str, str], problems: Problems
+) -> None:
+    # The in-process event engine forgets every streaming session on restart: the widget's
+    # session answers invalidSession and the widget opens another for the same interaction.
+    first = start_server(tmp_path / "data", browser_server_env)
+    port = int(first.base_url.rsplit(":", 1)[1])
+    creds = first.bootstrap("restart")
+    shop = Org(first, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+    second = None
+    try:
+        ada_id = shop.create_user("Ada", "Restart")
+        ada = shop.agent(ada_id)
+        widget = open_demo(new_page, shop)
+        widget.start_chat("Rita")
+        interaction = accept_next_chat(ada)
+        agent_says(ada, interaction, "Before the restart")
+        expect(widget.message("Before the restart")).to_be_visible()
+
+        first.kill()  # a crash; SIGTERM does not stop a server that holds an open event stream
+        expect(widget.status).to_contain_text("Reconnecting")
+        second = start_server(tmp_path / "data", browser_server_env, port=port)
+        expect(widget.status).to_contain_text("Connected", timeout=20_000)
+        ada = shop.agent(ada_id)
+        agent_says(ada, interaction, "After the restart")
+        expect(widget.message("After the restart")).to_be_visible()
+        widget.send("Still here")
+        assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Still here"
+        assert widget.bubbles() == ["Before the restart", "After the restart", "Still here"]
+    finally:
+        shop.http.close()
+        for server in (first, second):
+            if server is not None and server.process.poll() is None:
+                server.kill()
+    assert problems.scripting() == []  # failed requests are expected here; script errors are not
