@@ -85,8 +85,7 @@ class AgentBase(BaseClient):
         return quote(self.user_id, safe="")
 
     def _adopt(self, session: Session | None, user_id: str | None) -> None:
-        self.session = session
-        self.session_id = session.session_id if session else None
+        self._adopt_session(session)
         self.user_id = user_id
 
 

@@ -15,11 +15,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from parley_client import _streaming_api as api
 from parley_client._base import AsyncRunner
-from parley_client._events import BaseEvent, decode_event
-from parley_client._exceptions import TransportError, Unauthorized, error_from_response
+from parley_client._events import BaseEvent, EventBatch, decode_event
+from parley_client._exceptions import ParleyError, TransportError, Unauthorized, error_from_response
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder, StreamState
 from parley_client._stream_common import (
     RECOVERY_TIMEOUT,
+    REPLAY_TIMEOUT,
     SSE_TIMEOUT,
     WS_OPEN_TIMEOUT,
     StreamMode,
@@ -52,7 +53,7 @@ class AsyncHost(AsyncRunner):
         consumer already handled (its ``last_sequence``).
         """
         feeds: dict[str, Callable[[], AsyncFeed]] = {
-            "poll": lambda: AsyncPollFeed(self, max_events, poll_timeout),
+            "poll": lambda: AsyncPollFeed(self, max_events, poll_timeout, *self._first_replay(resume_after)),
             "sse": lambda: AsyncSSEFeed(self),
             "websocket": lambda: AsyncWebSocketFeed(self),
         }
@@ -72,37 +73,76 @@ class AsyncFeed(Protocol):
 
 
 class AsyncPollFeed:
+    """Long polls. The server hands an event out once, so after a broken poll, or when resuming,
+    what it retained after the last sequence number is replayed over SSE before polling again."""
+
     redelivers = True
 
-    def __init__(self, host: AsyncHost, max_events: int, timeout: int) -> None:
+    def __init__(
+        self, host: AsyncHost, max_events: int, timeout: int, replay: bool = False, replay_to: int | None = None
+    ) -> None:
         self.host, self.max_events, self.timeout = host, max_events, timeout
+        self._replay_next, self._replay_to = replay, replay_to  # replay_to None: until quiet
+        self._pending: asyncio.Future[EventBatch] | None = None
+        self._replayed: list[BaseEvent] = []
 
     async def open(self, after: int | None) -> None:
-        return None
+        if after is not None and self._replay_next:
+            upto = None if self._replay_to is None else self._replay_to + 1
+            self._replayed = await self._replay(after, upto)
+        self._replay_next, self._replay_to = False, None
 
     async def read(self) -> list[BaseEvent]:
-        batch = await self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout))
+        if self._replayed:
+            replayed, self._replayed = self._replayed, []
+            return replayed
+        try:
+            return await self._poll()
+        except BaseException:
+            self._replay_next = True  # its answer may have been lost on the way
+            raise
+
+    async def _poll(self) -> list[BaseEvent]:
+        # A poll the consumer stopped waiting for (a timeout around the loop) keeps running,
+        # and the next read collects its answer.
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(
+                self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout))
+            )
+        pending = self._pending
+        try:
+            batch = await asyncio.shield(pending)
+        finally:
+            if pending.done():
+                self._pending = None
         return batch.events
 
     async def ack(self, sequence_number: int) -> None:
         await self.host._run(api.acknowledge(self.host, sequence_number))
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        """A poll answer was lost in transit: replay the missing events over SSE."""
-        sse = AsyncSSEFeed(self.host, RECOVERY_TIMEOUT)
+        return await self._replay(after, until) + rest
+
+    async def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
+        """Retained events after ``after``: up to ``until``, or (unknown end) until the stream falls quiet."""
+        sse = AsyncSSEFeed(self.host, REPLAY_TIMEOUT if until is None else RECOVERY_TIMEOUT)
         replay: list[BaseEvent] = []
         try:
             await sse.open(after)
-            while not replay or replay[-1].sequence_number < until - 1:
+            while until is None or not replay or replay[-1].sequence_number < until - 1:
                 replay.extend(await sse.read())
         except httpx.TimeoutException:
-            pass  # what could not be replayed is gone; the stream goes on with what it has
+            pass  # quiet: nothing more was retained
         finally:
             await sse.close()
-        return replay + rest
+        return replay
 
     async def close(self) -> None:
-        return None
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
 
 
 class AsyncSSEFeed:
@@ -154,7 +194,6 @@ class AsyncWebSocketFeed:
     def __init__(self, host: AsyncHost) -> None:
         self.host = host
         self._ws: ClientConnection | None = None
-        self._resumed_after: int | None = None
 
     async def open(self, after: int | None) -> None:
         for refresh in (False, True):
@@ -170,13 +209,11 @@ class AsyncWebSocketFeed:
                     raise error from None
             except (OSError, TimeoutError, WebSocketException) as exc:
                 raise TransportError(f"WebSocket: {exc}") from exc
-        self._resumed_after = None
         if after is not None:
             await self._resume(after)
 
     async def _resume(self, after: int) -> None:
-        if self._resumed_after != after and self._ws is not None:
-            self._resumed_after = after
+        if self._ws is not None:
             await self._send({"resumeAfter": after})
 
     async def _send(self, frame: dict[str, int]) -> None:
@@ -196,10 +233,15 @@ class AsyncWebSocketFeed:
         return [decode_event(envelope)] if isinstance(envelope, dict) else []
 
     async def ack(self, sequence_number: int) -> None:
-        await self._send({"acknowledge": sequence_number})
+        if self._ws is None:
+            await self.host._run(api.acknowledge(self.host, sequence_number))
+        else:
+            await self._send({"acknowledge": sequence_number})
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        await self._resume(after)  # what was skipped comes again, in order, after the replay
+        # What was skipped comes again, in order, after the replay. Asked again for every event
+        # that arrives ahead: the server may drop a resume that arrives while it sends a batch.
+        await self._resume(after)
         return []
 
     async def close(self) -> None:
@@ -211,8 +253,9 @@ class AsyncWebSocketFeed:
 class AsyncEventStream:
     """Events in order, each once, across reconnects; ``last_sequence`` is where to resume later.
 
-    With ``auto_ack`` an event is acknowledged when the next one is asked for, so an event whose
-    handling raised is delivered again to the next consumer of the session.
+    With ``auto_ack``, what the consumer took is acknowledged before the stream waits for more and
+    when it is closed; leaving ``async with`` by an exception acknowledges nothing, so the event
+    whose handling failed comes again to the session's next consumer.
     """
 
     def __init__(self, feed: AsyncFeed, state: StreamState) -> None:
@@ -271,8 +314,14 @@ class AsyncEventStream:
         with contextlib.suppress(Exception):  # the connection is already broken; nothing to tell
             await self._feed.close()
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, acknowledge: bool = True) -> None:
+        """Stop. With auto_ack, what the consumer took is acknowledged first, unless told not to."""
         self._closed = True
+        due = self._state.ack_due() if acknowledge else None
+        if due is not None:
+            with contextlib.suppress(ParleyError, httpx.TransportError):
+                await self._feed.ack(due)
+                self._state.acked = due
         await self._drop()
 
     async def __aenter__(self) -> AsyncEventStream:
@@ -281,4 +330,4 @@ class AsyncEventStream:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.aclose()
+        await self.aclose(acknowledge=kind is None)

@@ -14,13 +14,14 @@ from parley_client._call import Call
 from parley_client._exceptions import TransportError, error_from_response
 from parley_client._models import Session
 from parley_client._retry import IDEMPOTENCY_HEADER, Retries, new_idempotency_key
-from parley_client._sequencing import StreamState
+from parley_client._sequencing import SessionPosition, StreamState
 
 R = TypeVar("R")
 
 USER_AGENT = "parley-client/0.1"
 DEFAULT_TIMEOUT = 10.0
 SESSION_HEADER = "via-client-sessionid"
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _json = msgspec.json.Encoder()
 
 
@@ -44,6 +45,7 @@ class BaseClient:
         self.retries = Retries(attempts=retries) if isinstance(retries, int) else retries
         self.session: Session | None = None
         self.session_id: str | None = None
+        self._position: SessionPosition | None = None
 
     @property
     def prefix(self) -> str:
@@ -53,10 +55,28 @@ class BaseClient:
     def streaming_path(self) -> str:
         return f"{self.prefix}/streaming"
 
+    def _adopt_session(self, session: Session | None) -> None:
+        self.session = session
+        self.session_id = session.session_id if session else None
+        # A new session has handed out nothing yet; with acknowledgement the server keeps track.
+        fresh = session is not None and not session.require_acknowledgement
+        self._position = SessionPosition() if fresh else None
+
     def _stream_state(self, auto_ack: bool | None, resume_after: int | None, max_reconnects: int) -> StreamState:
         if auto_ack is None:
             auto_ack = self.session is not None and self.session.require_acknowledgement
-        return StreamState(last=resume_after, auto_ack=auto_ack, max_reconnects=max_reconnects, backoff=self.retries)
+        position = self._position
+        last = resume_after if resume_after is not None or position is None else position.handed
+        return StreamState(
+            last=last, position=position, auto_ack=auto_ack, max_reconnects=max_reconnects, backoff=self.retries
+        )
+
+    def _first_replay(self, resume_after: int | None) -> tuple[bool, int | None]:
+        """Whether a new long-poll stream starts with a replay, and up to which sequence (None: until quiet)."""
+        if resume_after is not None:
+            return True, None
+        upto = self._position.first_replay() if self._position is not None else None
+        return upto is not None, upto
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {"User-Agent": USER_AGENT, **(extra or {})}
@@ -91,8 +111,9 @@ class BaseClient:
             return Again(delay)
         raise error_from_response(response)
 
-    def _after_error(self, error: httpx.TransportError, attempt: int) -> float:
-        delay = self.retries.after_error(attempt, error)
+    def _after_error(self, call: Call[Any], error: httpx.TransportError, attempt: int) -> float:
+        never_sent = isinstance(error, NEVER_SENT)
+        delay = self.retries.after_error(attempt, error) if never_sent or call.repeat_after_loss else None
         if delay is None:
             raise TransportError(f"{type(error).__name__}: {error}") from error
         return delay
@@ -108,7 +129,7 @@ class SyncRunner(BaseClient):
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
-                delay = self._after_error(exc, attempt)
+                delay = self._after_error(call, exc, attempt)
             else:
                 outcome = self._outcome(call, response, attempt)
                 if not isinstance(outcome, Again):
@@ -131,7 +152,7 @@ class AsyncRunner(BaseClient):
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                delay = self._after_error(exc, attempt)
+                delay = self._after_error(call, exc, attempt)
             else:
                 outcome = self._outcome(call, response, attempt)
                 if not isinstance(outcome, Again):

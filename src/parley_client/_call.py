@@ -33,6 +33,9 @@ class Call(Generic[R]):
     params: Mapping[str, str | int] | None = None
     session: bool = False  # sends via-client-sessionid
     timeout: float | None = None
+    # False when the answer itself matters more than a repeat: a lost long-poll answer held
+    # events the server will not hand out again, so the event stream recovers them instead.
+    repeat_after_loss: bool = True
 
 
 def model(cls: type[T]) -> Callable[[httpx.Response], T]:

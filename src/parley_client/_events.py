@@ -5,8 +5,6 @@ own class with a typed payload; anything else (a new event type, or a known one 
 does not match) arrives as a plain ``Event`` with the payload as a dict, never as an exception.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import msgspec

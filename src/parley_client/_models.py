@@ -4,8 +4,6 @@ Attributes are snake_case; on the wire they are the contract's camelCase names. 
 fields in answers are ignored, so a newer server does not break an older client.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 import msgspec

@@ -27,8 +27,22 @@ class Admitted:
 
 
 @dataclass(slots=True)
+class SessionPosition:
+    """How far a client's streams got in its session (kept for sessions without acknowledgement,
+    where the server hands each event out once: a new stream resumes where the last one stopped)."""
+
+    received: int = 0  # highest sequence number a stream received
+    handed: int = 0  # highest sequence number a stream handed to its consumer
+
+    def first_replay(self) -> int | None:
+        """Up to where a new stream must replay what an earlier one received but never handed out."""
+        return self.received if self.received > self.handed else None
+
+
+@dataclass(slots=True)
 class StreamState:
     last: int | None = None  # highest sequence number queued for the consumer
+    position: SessionPosition | None = None
     auto_ack: bool = False
     max_reconnects: int = 10
     backoff: Retries = field(default_factory=Retries)
@@ -51,6 +65,8 @@ class StreamState:
                     result.gap_at = index
                     return result
                 self.last = seq
+                if self.position is not None:
+                    self.position.received = max(self.position.received, seq)
             self.buffer.append(event)
             result.count += 1
         return result
@@ -61,6 +77,8 @@ class StreamState:
         event = self.buffer.popleft()
         if not isinstance(event, ResetEvent):
             self.yielded = event.sequence_number
+            if self.position is not None:
+                self.position.handed = max(self.position.handed, event.sequence_number)
         return event
 
     def ack_due(self) -> int | None:

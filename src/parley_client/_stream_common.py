@@ -12,7 +12,8 @@ from parley_client._exceptions import APIError, TransportError, error_from_close
 # The server sends an SSE keep-alive every 15 s: three missed ones mean the connection is dead.
 SSE_TIMEOUT = httpx.Timeout(10.0, read=45.0)
 WS_OPEN_TIMEOUT = 10.0
-RECOVERY_TIMEOUT = httpx.Timeout(10.0)  # how long a lost poll answer may take to replay over SSE
+RECOVERY_TIMEOUT = httpx.Timeout(10.0)  # how long known missing events may take to replay over SSE
+REPLAY_TIMEOUT = httpx.Timeout(10.0, read=1.0)  # a replay of unknown length ends when it falls quiet
 REFUSALS = (4400, 4401)
 
 StreamMode = Literal["poll", "sse", "websocket"]

@@ -19,6 +19,7 @@ def poll(c: BaseClient, *, max_events: int = 1, timeout: int = 30) -> Call[Event
         params={"maxEvents": max_events, "timeout": timeout},
         session=True,
         timeout=timeout + POLL_MARGIN,
+        repeat_after_loss=False,
     )
 
 

@@ -16,10 +16,11 @@ from websockets.sync.client import ClientConnection, connect
 from parley_client import _streaming_api as api
 from parley_client._base import SyncRunner
 from parley_client._events import BaseEvent, decode_event
-from parley_client._exceptions import TransportError, Unauthorized, error_from_response
+from parley_client._exceptions import ParleyError, TransportError, Unauthorized, error_from_response
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder, StreamState
 from parley_client._stream_common import (
     RECOVERY_TIMEOUT,
+    REPLAY_TIMEOUT,
     SSE_TIMEOUT,
     WS_OPEN_TIMEOUT,
     StreamMode,
@@ -52,7 +53,7 @@ class SyncHost(SyncRunner):
         consumer already handled (its ``last_sequence``).
         """
         feeds: dict[str, Callable[[], SyncFeed]] = {
-            "poll": lambda: PollFeed(self, max_events, poll_timeout),
+            "poll": lambda: PollFeed(self, max_events, poll_timeout, *self._first_replay(resume_after)),
             "sse": lambda: SSEFeed(self),
             "websocket": lambda: WebSocketFeed(self),
         }
@@ -72,34 +73,56 @@ class SyncFeed(Protocol):
 
 
 class PollFeed:
+    """Long polls. The server hands an event out once, so after a broken poll, or when resuming,
+    what it retained after the last sequence number is replayed over SSE before polling again."""
+
     redelivers = True
 
-    def __init__(self, host: SyncHost, max_events: int, timeout: int) -> None:
+    def __init__(
+        self, host: SyncHost, max_events: int, timeout: int, replay: bool = False, replay_to: int | None = None
+    ) -> None:
         self.host, self.max_events, self.timeout = host, max_events, timeout
+        self._replay_next, self._replay_to = replay, replay_to  # replay_to None: until quiet
+        self._replayed: list[BaseEvent] = []
 
     def open(self, after: int | None) -> None:
-        return None
+        if after is not None and self._replay_next:
+            upto = None if self._replay_to is None else self._replay_to + 1
+            self._replayed = self._replay(after, upto)
+        self._replay_next, self._replay_to = False, None
 
     def read(self) -> list[BaseEvent]:
-        batch = self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout))
-        return batch.events
+        if self._replayed:
+            replayed, self._replayed = self._replayed, []
+            return replayed
+        try:
+            return self._poll()
+        except BaseException:
+            self._replay_next = True  # its answer may have been lost on the way
+            raise
+
+    def _poll(self) -> list[BaseEvent]:
+        return self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout)).events
 
     def ack(self, sequence_number: int) -> None:
         self.host._run(api.acknowledge(self.host, sequence_number))
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        """A poll answer was lost in transit: replay the missing events over SSE."""
-        sse = SSEFeed(self.host, RECOVERY_TIMEOUT)
+        return self._replay(after, until) + rest
+
+    def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
+        """Retained events after ``after``: up to ``until``, or (unknown end) until the stream falls quiet."""
+        sse = SSEFeed(self.host, REPLAY_TIMEOUT if until is None else RECOVERY_TIMEOUT)
         replay: list[BaseEvent] = []
         try:
             sse.open(after)
-            while not replay or replay[-1].sequence_number < until - 1:
+            while until is None or not replay or replay[-1].sequence_number < until - 1:
                 replay.extend(sse.read())
         except httpx.TimeoutException:
-            pass  # what could not be replayed is gone; the stream goes on with what it has
+            pass  # quiet: nothing more was retained
         finally:
             sse.close()
-        return replay + rest
+        return replay
 
     def close(self) -> None:
         return None
@@ -154,7 +177,6 @@ class WebSocketFeed:
     def __init__(self, host: SyncHost) -> None:
         self.host = host
         self._ws: ClientConnection | None = None
-        self._resumed_after: int | None = None
 
     def open(self, after: int | None) -> None:
         for refresh in (False, True):
@@ -168,13 +190,11 @@ class WebSocketFeed:
                     raise error from None
             except (OSError, TimeoutError, WebSocketException) as exc:
                 raise TransportError(f"WebSocket: {exc}") from exc
-        self._resumed_after = None
         if after is not None:
             self._resume(after)
 
     def _resume(self, after: int) -> None:
-        if self._resumed_after != after and self._ws is not None:
-            self._resumed_after = after
+        if self._ws is not None:
             self._send({"resumeAfter": after})
 
     def _send(self, frame: dict[str, int]) -> None:
@@ -194,10 +214,15 @@ class WebSocketFeed:
         return [decode_event(envelope)] if isinstance(envelope, dict) else []
 
     def ack(self, sequence_number: int) -> None:
-        self._send({"acknowledge": sequence_number})
+        if self._ws is None:
+            self.host._run(api.acknowledge(self.host, sequence_number))
+        else:
+            self._send({"acknowledge": sequence_number})
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        self._resume(after)  # what was skipped comes again, in order, after the replay
+        # What was skipped comes again, in order, after the replay. Asked again for every event
+        # that arrives ahead: the server may drop a resume that arrives while it sends a batch.
+        self._resume(after)
         return []
 
     def close(self) -> None:
@@ -209,8 +234,9 @@ class WebSocketFeed:
 class EventStream:
     """Events in order, each once, across reconnects; ``last_sequence`` is where to resume later.
 
-    With ``auto_ack`` an event is acknowledged when the next one is asked for, so an event whose
-    handling raised is delivered again to the next consumer of the session.
+    With ``auto_ack``, what the consumer took is acknowledged before the stream waits for more and
+    when it is closed; leaving ``with`` by an exception acknowledges nothing, so the event
+    whose handling failed comes again to the session's next consumer.
     """
 
     def __init__(self, feed: SyncFeed, state: StreamState) -> None:
@@ -267,12 +293,18 @@ class EventStream:
         with contextlib.suppress(Exception):  # the connection is already broken; nothing to tell
             self._feed.close()
 
-    def close(self) -> None:
+    def close(self, *, acknowledge: bool = True) -> None:
+        """Stop. With auto_ack, what the consumer took is acknowledged first, unless told not to."""
         self._closed = True
+        due = self._state.ack_due() if acknowledge else None
+        if due is not None:
+            with contextlib.suppress(ParleyError, httpx.TransportError):
+                self._feed.ack(due)
+                self._state.acked = due
         self._drop()
 
     def __enter__(self) -> EventStream:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+        self.close(acknowledge=kind is None)

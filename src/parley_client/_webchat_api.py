@@ -60,9 +60,9 @@ def start_session(c: CustomerBase) -> Call[Session]:
     decode_session = model(Session)
 
     def decode(response: httpx.Response) -> Session:
-        c.session = decode_session(response)
-        c.session_id = c.session.session_id
-        return c.session
+        session = decode_session(response)
+        c._adopt_session(session)
+        return session
 
     return Call("POST", f"{c.streaming_path}/session", decode, body=Empty())
 

@@ -1,0 +1,124 @@
+"""The SDK against a real server: a customer and an agent hold a whole conversation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from parley_client import (
+    ActiveEvent,
+    DisconnectedEvent,
+    Gone,
+    NotificationEvent,
+    OfferedEvent,
+    StreamMode,
+    TextEvent,
+    UrlEvent,
+)
+from tests.sdk.conftest import Org
+from tests.sdk.waiting import next_of, next_of_sync
+
+
+@pytest.mark.parametrize("mode", ["poll", "sse", "websocket"])
+async def test_a_customer_and_an_agent_hold_a_whole_conversation(org: Org, mode: StreamMode) -> None:
+    ada = org.user("Ada")
+    async with org.async_client(entity_name="Ada") as agent, org.async_customer() as carla:
+        await agent.start_session(ada.user_id)
+        await agent.ready()
+        interaction = await carla.start_chat("Carla", contact_email="carla@example.com")
+        agent_events = agent.events(mode=mode, poll_timeout=2)
+        carla_events = carla.events(mode=mode, poll_timeout=2)
+
+        offer = await next_of(agent_events, OfferedEvent)
+        assert (offer.payload.interaction_id, offer.payload.contact_name) == (interaction, "Carla")
+        await agent.accept(interaction, offer.payload.ehub_session_id)
+        assert (await next_of(agent_events, ActiveEvent)).payload.user_id == ada.user_id
+        assert (await next_of(carla_events, ActiveEvent)).payload.entity_name == "Ada"
+
+        await agent.notify_typing(interaction, expires=5)
+        composing = await next_of(carla_events, NotificationEvent, state="composing")
+        assert (composing.payload.entity_name, composing.payload.expires_after_seconds) == ("Ada", 5)
+        message_id = await agent.send_text(interaction, "Hello Carla, how can I help?")
+        text = await next_of(carla_events, TextEvent)
+        assert (text.payload.message_id, text.payload.text) == (message_id, "Hello Carla, how can I help?")
+        assert (text.payload.entity_type, text.payload.user_id) == ("Agent", ada.user_id)
+        await next_of(carla_events, NotificationEvent, state="idle")
+        assert (await next_of(agent_events, TextEvent)).payload.message_id == message_id  # the sender's echo
+
+        await carla.notify_typing(expires=3)
+        assert (await next_of(agent_events, NotificationEvent, state="composing")).payload.entity_type == "Contact"
+        await carla.send_text("My order is late")
+        got = await next_of(agent_events, TextEvent, entity_type="Contact")
+        assert (got.payload.text, got.payload.entity_name, got.payload.user_id) == ("My order is late", "Carla", None)
+        await carla.send_url("https://shop.example/orders/42")
+        assert (await next_of(agent_events, UrlEvent)).payload.url == "https://shop.example/orders/42"
+        await agent.send_url(interaction, "https://help.example/late")
+        assert (await next_of(carla_events, UrlEvent, entity_type="Agent")).payload.entity_name == "Ada"
+
+        transcript = await agent.transcript(interaction)
+        assert [(m.entity_type, m.text or m.url) for m in transcript.messages] == [
+            ("Agent", "Hello Carla, how can I help?"),
+            ("Contact", "My order is late"),
+            ("Contact", "https://shop.example/orders/42"),
+            ("Agent", "https://help.example/late"),
+        ]
+
+        await carla.disconnect()
+        ended = await next_of(agent_events, DisconnectedEvent)
+        assert (ended.payload.interaction_id, ended.payload.disconnected_by) == (interaction, "Contact")
+        with pytest.raises(Gone) as caught:
+            await agent.send_text(interaction, "still there?")
+        assert caught.value.reason == "interactionEnded" and caught.value.request_id
+
+        await agent_events.aclose()
+        await carla_events.aclose()
+        await agent.end_session()
+        assert agent.session is None
+
+
+def test_the_blocking_clients_hold_a_conversation_too(org: Org) -> None:
+    sam = org.user("Sam")
+    with org.client(entity_name="Sam") as agent, org.customer() as dora:
+        agent.start_session(sam.user_id, require_acknowledgement=True)
+        agent.ready(max_concurrent=2)
+        interaction = dora.start_chat("Dora")
+        agent_events = agent.events(poll_timeout=2)
+        carla_events = dora.events(mode="sse")
+        offer = next_of_sync(agent_events, OfferedEvent)
+        agent.accept(interaction, offer.payload.ehub_session_id)
+        next_of_sync(carla_events, ActiveEvent)
+        with agent.typing(interaction, expires=2) as typing:
+            next_of_sync(carla_events, NotificationEvent, state="composing")
+        assert typing.error is None
+        agent.send_text(interaction, "Hi Dora")
+        assert next_of_sync(carla_events, TextEvent).payload.text == "Hi Dora"
+        dora.send_text("Thanks!")
+        assert next_of_sync(agent_events, TextEvent, entity_type="Contact").payload.text == "Thanks!"
+        agent.disconnect(interaction)
+        assert next_of_sync(carla_events, DisconnectedEvent).payload.disconnected_by == "Agent"
+        agent_events.close()
+        carla_events.close()
+
+
+async def test_the_typing_heartbeat_keeps_composing_alive_until_the_block_ends(org: Org) -> None:
+    ada = org.user("Ada")
+    async with org.async_client(entity_name="Ada") as agent, org.async_customer() as carla:
+        await agent.start_session(ada.user_id)
+        await agent.ready()
+        interaction = await carla.start_chat("Carla")
+        agent_events = agent.events(poll_timeout=2)
+        offer = await next_of(agent_events, OfferedEvent)
+        await agent.accept(interaction, offer.payload.ehub_session_id)
+        carla_events = carla.events(poll_timeout=2)
+        await next_of(carla_events, ActiveEvent)
+
+        async with agent.typing(interaction, expires=1) as typing:
+            await next_of(carla_events, NotificationEvent, state="composing")
+            # Without the heartbeat the server would say idle after 1 s.
+            with pytest.raises(TimeoutError):
+                await next_of(carla_events, NotificationEvent, timeout=2.2, state="idle")
+            assert typing.running
+        await next_of(carla_events, NotificationEvent, timeout=3, state="idle")
+        assert not typing.running and typing.error is None
+        await asyncio.gather(agent_events.aclose(), carla_events.aclose())
