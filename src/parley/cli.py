@@ -19,6 +19,7 @@ from parley.domain.errors import ParleyError
 from parley.service.accounts import Accounts, NewUser
 from parley.service.sms import SmsNumbers
 from parley.settings import ConfigurationError, Settings
+from parley.terminal import register as register_terminal_clients
 
 DEMO_ORG = "demo"
 
@@ -114,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     nr.add_argument("org")
     nr.add_argument("number")
     nr.set_defaults(run=_number_remove)
+
+    register_terminal_clients(sub)
     return p
 
 

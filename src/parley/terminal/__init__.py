@@ -1,0 +1,65 @@
+"""Terminal clients built on the SDK: ``parley agent`` (an agent desktop) and ``parley chat`` (a customer).
+
+Options fall back to environment variables (``PARLEY_URL``, ``PARLEY_ORG``, ``PARLEY_CLIENT_ID``,
+``PARLEY_CLIENT_SECRET``, ``PARLEY_API_KEY``) so secrets need not sit in the shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def register(sub: Any) -> None:
+    """Add the ``agent`` and ``chat`` commands to the ``parley`` command's subparsers."""
+    agent = sub.add_parser("agent", help="chat with customers as a provisioned user, in the terminal")
+    _common(agent)
+    _option(agent, "--client-id", "PARLEY_CLIENT_ID", "OAuth client id")
+    _option(agent, "--client-secret", "PARLEY_CLIENT_SECRET", "OAuth client secret")
+    _option(agent, "--api-key", "PARLEY_API_KEY", "API key")
+    agent.add_argument("--user", required=True, help="the user's email or user id")
+    agent.add_argument("--auto-accept", action="store_true", help="accept every offer at once")
+    agent.set_defaults(run=run_agent)
+
+    chat = sub.add_parser("chat", help="chat with an organization's agents as a web-chat customer")
+    _common(chat)
+    chat.add_argument("--name", required=True, help="the name the agent sees")
+    chat.set_defaults(run=run_chat)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=os.environ.get("PARLEY_URL", DEFAULT_URL), help="the server (PARLEY_URL)")
+    _option(parser, "--org", "PARLEY_ORG", "organization id")
+
+
+def _option(parser: argparse.ArgumentParser, flag: str, env: str, what: str) -> None:
+    value = os.environ.get(env)
+    parser.add_argument(flag, default=value, required=value is None, help=f"{what} (default: ${env})")
+
+
+def run_agent(args: argparse.Namespace) -> int:
+    from parley.terminal.agent import AgentApp
+    from parley_client import AsyncClient
+
+    async def main() -> int:
+        async with AsyncClient(
+            args.url, org=args.org, client_id=args.client_id, client_secret=args.client_secret, api_key=args.api_key
+        ) as client:
+            return await AgentApp(client, args.user, args.auto_accept).run()
+
+    return asyncio.run(main())
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from parley.terminal.chat import CustomerApp
+    from parley_client import AsyncWebChatClient
+
+    async def main() -> int:
+        async with AsyncWebChatClient(args.url, org=args.org) as client:
+            return await CustomerApp(client, args.name).run()
+
+    return asyncio.run(main())

@@ -1,0 +1,79 @@
+"""``parley chat``: talk to an organization's agents as a web-chat customer, built on the SDK."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from parley.terminal.app import ChatApp
+from parley.terminal.screen import Screen
+from parley_client import (
+    ActiveEvent,
+    AsyncTyping,
+    AsyncWebChatClient,
+    BaseEvent,
+    DisconnectedEvent,
+    Gone,
+    NotificationEvent,
+    TextEvent,
+    UrlEvent,
+)
+
+HELP = "commands: /url URL  /end (or /quit)  /help — anything else is sent"
+
+
+class CustomerApp(ChatApp):
+    def __init__(self, client: AsyncWebChatClient, name: str, screen: Screen | None = None) -> None:
+        super().__init__(screen)
+        self.client = client
+        self.name = name
+        self.connected = False
+        self.ended = False
+
+    async def start(self) -> None:
+        interaction = await self.client.start_chat(self.name)
+        self.view.note(f"Hello {self.name}. Waiting for an agent… (chat {interaction})", "bold")
+        self.view.note(HELP)
+
+    def events(self) -> AsyncIterator[BaseEvent]:
+        return self.client.events(mode="poll")
+
+    def typing(self) -> AsyncTyping | None:
+        return self.client.typing() if self.connected else None
+
+    async def stop(self) -> None:
+        if not self.ended:
+            await self.client.disconnect()
+
+    async def handle(self, event: BaseEvent) -> None:
+        if isinstance(event, ActiveEvent):
+            self.connected = True
+            self.view.note(f"{event.payload.entity_name} joined the chat.", "bold green")
+        elif isinstance(event, TextEvent):
+            self.view.text(event.payload, event.payload.entity_type == "Contact")
+        elif isinstance(event, UrlEvent):
+            self.view.url(event.payload, event.payload.entity_type == "Contact")
+        elif isinstance(event, NotificationEvent) and event.payload.entity_type != "Contact":
+            self.view.typing(event.payload)
+        elif isinstance(event, DisconnectedEvent):
+            self.ended = True
+            who = "you" if event.payload.disconnected_by == "Contact" else "the agent"
+            self.view.note(f"The chat was ended by {who}. Goodbye!", "bold")
+            self.quit()
+
+    async def command(self, line: str) -> None:
+        name, _, rest = line.partition(" ")
+        if not line.startswith("/"):
+            await self.client.send_text(line)
+        elif name in ("/end", "/quit"):
+            with contextlib.suppress(Gone):
+                await self.client.disconnect()
+            self.ended = True
+            self.view.note("You left the chat. Goodbye!", "bold")
+            self.quit()
+        elif name == "/url" and rest.strip():
+            await self.client.send_url(rest.strip())
+        elif name == "/help":
+            self.view.note(HELP)
+        else:
+            self.error(f"unknown command {name}; /help lists them")
