@@ -160,7 +160,7 @@ class SmsChannel:
         try:
             sender = to_e164(sms.sender, region, "from")
         except ParleyError:
-            log.warning("refused an SMS to %s from %r: not a phone number", receiver, sms.sender)
+            log.warning("refused an SMS to %s from %s: not a phone number", receiver, masked(sms.sender))
             raise
         if not await self.store.claim_inbound_sms(sms.gateway_id, owner.org_id, self.clock.now()):
             log.info("ignored SMS %s to %s: already taken", sms.gateway_id, receiver)
@@ -394,8 +394,10 @@ class SmsChannel:
         """Let attempts in flight finish for up to ``timeout``; the outbox keeps the rest."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.settle(), timeout)
-        for task in list(self._sending.values()):
+        left = list(self._sending.values())
+        for task in left:
             task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
         await self.transport.aclose()
 
 
