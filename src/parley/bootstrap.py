@@ -107,6 +107,7 @@ class Parley:
             websockets,
             on_startup=[self.start],
             on_shutdown=[self.stop],
+            cors_origins=self.settings.cors_origins,
         )
 
 

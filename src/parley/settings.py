@@ -46,6 +46,7 @@ class Settings:
     session_queue_limit: int = 10_000
     token_cache_seconds: float = 5.0
     log_level: str = "info"
+    cors_origins: str = "*"
     # SMS (docs/sms.md): off unless a gateway is set
     sms_gateway: str = ""
     sms_webhook_secret: str = field(default="", repr=False)
@@ -102,6 +103,7 @@ class Settings:
             data_dir=data_dir,
             session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
             log_level=e.get("PARLEY_LOG_LEVEL", "info") or "info",
+            cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
             sms_webhook_secret=e.get("PARLEY_SMS_WEBHOOK_SECRET", ""),
             sms_webhook_url=e.get("PARLEY_SMS_WEBHOOK_URL", ""),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.server import Agent, Customer, Org, open_chat, running_server
+from tests.e2e.server import Agent, Customer, Org, open_chat, running_server, start_server
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +144,70 @@ def test_web_tokens_are_rate_limited_per_client_address(tmp_path: Path) -> None:
             assert r.status_code == 429
             assert int(r.headers["retry-after"]) >= 1
             assert r.json()["errors"][0]["reason"] == "rateLimited"
+
+
+def test_a_long_poll_whose_client_left_takes_no_events(module_org: Org, ada: Agent, chat: tuple[Customer, str]) -> None:
+    customer, interaction = chat
+    customer.drain()
+    with pytest.raises(httpx.ReadTimeout):
+        module_org.http.get(
+            module_org.base + "/publicChat/streaming/events",
+            params={"timeout": 20, "maxEvents": 100},
+            headers=customer.headers(),
+            timeout=0.5,
+        )
+    time.sleep(0.3)
+    assert ada.send_text(interaction, "still here?").status_code == 202
+    customer.wait_for("messaging.Text", text="still here?", timeout=5)
+
+
+def test_pages_of_other_origins_may_call_the_customer_api(module_org: Org) -> None:
+    url = module_org.base + "/publicChat/messaging/sendText"
+    pre = module_org.http.options(
+        url,
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, via-client-sessionid",
+        },
+    )
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert "via-client-sessionid" in pre.headers["access-control-allow-headers"]
+    r = module_org.http.post(module_org.base + "/webToken", json={}, headers={"Origin": "https://shop.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    denied = module_org.http.post(url, json={}, headers={"Origin": "https://shop.example"})
+    assert denied.status_code == 401
+    assert denied.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" in denied.headers["access-control-expose-headers"]
+    agent_side = module_org.http.options(
+        module_org.base + "/streaming/events", headers={"Origin": "https://shop.example"}
+    )
+    assert agent_side.status_code == 405
+    assert "access-control-allow-origin" not in agent_side.headers
+
+
+def test_server_stops_promptly_with_an_event_stream_open(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        server.bootstrap("closing")
+        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+            token = http.post("/via/v2/organizations/closing/webToken", json={}).json()["tokenId"]
+            headers = {"Authorization": f"Bearer {token}"}
+            session = http.post(
+                "/via/v2/organizations/closing/publicChat/streaming/session", json={}, headers=headers
+            ).json()["sessionId"]
+            headers["via-client-sessionid"] = session
+            with http.stream(
+                "GET", "/via/v2/organizations/closing/publicChat/streaming/events/stream", headers=headers
+            ) as r:
+                assert r.status_code == 200
+                next(r.iter_lines())
+                started = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+                server.process.wait(15)
+                assert time.monotonic() - started < 10
+    finally:
+        if server.process.poll() is None:
+            server.kill()

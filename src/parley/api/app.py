@@ -15,10 +15,13 @@ from parley.api.errors import (
     render_error,
     render_unexpected,
 )
-from parley.api.http import Request, Response, Router, parse_query
+from parley.api.http import Request, Response, RouteMatch, Router, parse_query
 from parley.domain.errors import NotFound, ParleyError
 
 log = logging.getLogger("parley.api")
+
+CORS_REQUEST_HEADERS = "authorization, content-type, via-client-sessionid, idempotency-key, last-event-id"
+CORS_EXPOSED_HEADERS = "x-message-id, x-request-id, retry-after, ratelimit, ratelimit-policy"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,8 +39,10 @@ class ParleyASGI:
         websockets: Router | None = None,
         on_startup: list[LifespanHook] | None = None,
         on_shutdown: list[LifespanHook] | None = None,
+        cors_origins: str = "*",
     ) -> None:
         self.router = router
+        self.cors_origins = {o.strip() for o in cors_origins.split(",") if o.strip()}
         self.websockets = websockets or Router()
         self.max_body_bytes = max_body_bytes
         self.on_startup = on_startup or []
@@ -57,8 +62,9 @@ class ParleyASGI:
     # -- HTTP ------------------------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = f"{self._id_prefix}-{next(self._ids)}"
+        match = self.router.match(scope["method"], scope["path"])
         try:
-            response = await self._dispatch(scope, receive, request_id)
+            response = await self._dispatch(scope, receive, request_id, match)
         except ParleyError as exc:
             response = render_error(exc)
         except Exception:
@@ -66,14 +72,27 @@ class ParleyASGI:
             response = render_unexpected(request_id)
         if response.status >= 400:
             response.headers.append(("x-request-id", request_id))
+        if response.status == 499:
+            return  # the client of a long poll went away
+        if match is not None and match.cors:
+            response.headers.extend(self._cors_headers(scope))
         await self._send(response, scope, receive, send)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+    async def _dispatch(self, scope: Scope, receive: Receive, request_id: str, match: RouteMatch | None) -> Response:
         method: str = scope["method"]
         path: str = scope["path"]
-        match = self.router.match(method, path)
         if match is None:
             raise NotFound.of("path", "unknownPath", f"no endpoint at {path}")
+        if method == "OPTIONS" and match.cors:
+            return Response(
+                204,
+                b"",
+                [
+                    ("access-control-allow-methods", ", ".join(match.allowed)),
+                    ("access-control-allow-headers", CORS_REQUEST_HEADERS),
+                    ("access-control-max-age", "600"),
+                ],
+            )
         if match.route is None:
             allow = ", ".join(match.allowed)
             error = MethodNotAllowed.of("method", "methodNotAllowed", f"{method} is not allowed here; use {allow}")
@@ -94,7 +113,44 @@ class ParleyASGI:
         )
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             request.body = await self._read_body(receive, headers)
+        if match.route.long_poll:
+            return await self._unless_disconnected(match.route.handler(request), receive)
         return await match.route.handler(request)
+
+    async def _unless_disconnected(self, work: Awaitable[Response], receive: Receive) -> Response:
+        """Run a long poll, but stop it (taking nothing) the moment its client goes away."""
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        handler = asyncio.ensure_future(work)
+        watcher = asyncio.ensure_future(disconnected())
+        try:
+            await asyncio.wait({handler, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            if not handler.done():
+                handler.cancel()
+        if handler.cancelled():
+            return Response(499)  # nobody is listening; never sent
+        return handler.result()
+
+    def _cors_headers(self, scope: Scope) -> list[tuple[str, str]]:
+        origin = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"origin"), None)
+        if origin is None:
+            return []
+        if "*" in self.cors_origins:
+            allowed = "*"
+        elif origin in self.cors_origins:
+            allowed = origin
+        else:
+            return [("vary", "Origin")]
+        return [
+            ("access-control-allow-origin", allowed),
+            ("access-control-expose-headers", CORS_EXPOSED_HEADERS),
+            ("vary", "Origin"),
+        ]
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         limit = self.max_body_bytes

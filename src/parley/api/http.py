@@ -81,6 +81,8 @@ class Route:
     content_type: str = "application/json"
     error_statuses: tuple[int, ...] = ()
     hidden: bool = False
+    cors: bool = False  # callable from other origins' pages (the customer side)
+    long_poll: bool = False  # cancel the handler when the client goes away
 
 
 class _Pattern:
@@ -98,12 +100,13 @@ class _Pattern:
 
 
 class RouteMatch:
-    __slots__ = ("allowed", "params", "route")
+    __slots__ = ("allowed", "cors", "params", "route")
 
-    def __init__(self, route: Route | None, params: dict[str, str], allowed: list[str]) -> None:
+    def __init__(self, route: Route | None, params: dict[str, str], allowed: list[str], cors: bool) -> None:
         self.route = route
         self.params = params
         self.allowed = allowed
+        self.cors = cors
 
 
 class Router:
@@ -141,7 +144,7 @@ class Router:
         route = pattern.routes.get(method)
         if route is None and method == "HEAD":
             route = pattern.routes.get("GET")
-        return RouteMatch(route, params, sorted(pattern.routes))
+        return RouteMatch(route, params, sorted(pattern.routes), any(r.cors for r in pattern.routes.values()))
 
 
 def parse_query(raw: bytes) -> dict[str, str]:

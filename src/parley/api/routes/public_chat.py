@@ -152,6 +152,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             contact(handler),
             summary,
             "Public Chat",
+            cors=True,
             security=("webToken",),
             headers=("via-client-sessionid",),
             **kw,
@@ -164,6 +165,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             web_token,
             "Get a web token for a customer",
             "Public Chat",
+            cors=True,
             body=Empty,
             response=WebTokenResponse,
         ),
@@ -173,6 +175,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             contact(open_session),
             "Open the customer's streaming session",
             "Public Chat",
+            cors=True,
             body=Empty,
             response=PublicSessionInfo,
             security=("webToken",),
@@ -185,6 +188,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             response=EventBatch,
             query=EventQuery,
             status=200,
+            long_poll=True,
         ),
         r(
             "GET",
@@ -214,5 +218,6 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         ),
         r("POST", "/messaging/disconnect", disconnect, "End the chat", body=ContactDisconnect),
     ]
-    ws = [Route("GET", BASE + "/streaming/ws", websocket, "The customer's events over a WebSocket", "Public Chat")]  # type: ignore[arg-type]
+    ws_handler: Any = websocket  # WebSocket routes take the raw ASGI triple, not a Request
+    ws = [Route("GET", BASE + "/streaming/ws", ws_handler, "The customer's events over a WebSocket", "Public Chat")]
     return http, ws

@@ -106,6 +106,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             query=EventQuery,
             security=("bearer",),
             headers=headers,
+            long_poll=True,
         ),
         Route(
             "POST",
