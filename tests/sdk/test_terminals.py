@@ -1,0 +1,83 @@
+"""``parley agent`` and ``parley chat`` in real terminals (pexpect), through a whole conversation."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pexpect
+
+from tests.e2e.server import PARLEY
+from tests.sdk.conftest import Org
+
+STYLING = r"(?:\x1b\[[0-9;]*m|\x1b\]8;[^\x1b]*\x1b\\)*"  # colours and hyperlinks between words
+
+
+def shown(*parts: str) -> str:
+    """A pattern for text as rich draws it: the parts in order, maybe styled in between."""
+    return STYLING.join(re.escape(part) for part in parts)
+
+
+def terminal(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
+    for name in ("NO_COLOR", "PARLEY_URL", "PARLEY_ORG", "PARLEY_CLIENT_ID", "PARLEY_CLIENT_SECRET", "PARLEY_API_KEY"):
+        env.pop(name, None)
+    child = pexpect.spawn(PARLEY, list(args), env=env, encoding="utf-8", timeout=10, dimensions=(40, 140))
+    return child
+
+
+def test_an_agent_and_a_customer_chat_in_their_terminals(org: Org) -> None:
+    ada = org.user("Ada", "Lovelace")
+    agent = terminal(
+        "agent",
+        *("--url", org.url, "--org", org.org_id, "--user", ada.email),
+        *("--client-id", org.client_id, "--client-secret", org.client_secret, "--api-key", org.api_key),
+    )
+    customer = terminal("chat", "--url", org.url, "--org", org.org_id, "--name", "Carla")
+    try:
+        agent.expect(f"Signed in to {org.org_id} as Ada")
+        agent.expect("waiting for offers")
+        customer.expect("Waiting for an agent")
+
+        agent.expect(shown("Offer: chat from Carla"))
+        agent.send("/accept\r")
+        agent.expect("Connected with Carla")
+        customer.expect("Ada joined the chat")
+
+        customer.send("Hi, my order is late")  # keys only: the agent sees her typing
+        agent.expect("Carla is typing")
+        customer.send("\r")
+        agent.expect(shown("Carla: ", "Hi, my order is late"))
+        customer.expect(shown("you: ", "Hi, my order is late"))
+
+        agent.send("Sorry! See https://help.example/late")
+        customer.expect("Ada is typing")
+        agent.send("\r")
+        customer.expect(shown("Ada: ", "Sorry! See ") + r"\x1b\]8;[^;]*;https://help\.example/late")
+        agent.send("/url https://shop.example/orders/42\r")
+        customer.expect(shown("Ada: ", "🔗 ") + r"\x1b\]8;[^;]*;https://shop\.example/orders/42")
+        customer.send("/url https://photos.example/box.jpg\r")
+        agent.expect(shown("Carla: ", "🔗 ") + r"\x1b\]8;[^;]*;https://photos\.example/box\.jpg")
+
+        agent.send("/end\r")
+        agent.expect("The chat was ended by you")
+        customer.expect("The chat was ended by the agent")
+        customer.expect(pexpect.EOF)
+        agent.send("/quit\r")
+        agent.expect(pexpect.EOF)
+    finally:
+        for child in (agent, customer):
+            child.close(force=True)
+    assert customer.exitstatus == 0 and agent.exitstatus == 0
+
+
+def test_a_customer_can_leave_before_an_agent_answers(org: Org) -> None:
+    customer = terminal("chat", "--url", org.url, "--org", org.org_id, "--name", "Dora")
+    try:
+        customer.expect("Waiting for an agent")
+        customer.send("/end\r")
+        customer.expect("You left the chat")
+        customer.expect(pexpect.EOF)
+    finally:
+        customer.close(force=True)
+    assert customer.exitstatus == 0
