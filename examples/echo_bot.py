@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 
 from parley_client import AsyncClient, DisconnectedEvent, OfferedEvent, TextEvent
@@ -64,10 +65,8 @@ def main() -> None:
         ) as client:
             await echo(client, args.user, args.max_chats)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -29,14 +29,15 @@ class Org(e2e.Org):
     def url(self) -> str:
         return self.server.base_url
 
-    def credentials(self) -> dict[str, Any]:
-        return {"org": self.org_id, "client_id": self.client_id, "client_secret": self.client_secret}
+    def options(self, **overrides: Any) -> dict[str, Any]:
+        mine = {"org": self.org_id, "client_id": self.client_id, "client_secret": self.client_secret}
+        return {**mine, "api_key": self.api_key, "retries": FAST, **overrides}
 
-    def client(self, url: str | None = None, **options: Any) -> Client:
-        return Client(url or self.url, api_key=self.api_key, **{"retries": FAST, **self.credentials(), **options})
+    def client(self, url: str | None = None, **overrides: Any) -> Client:
+        return Client(url or self.url, **self.options(**overrides))
 
-    def async_client(self, url: str | None = None, **options: Any) -> AsyncClient:
-        return AsyncClient(url or self.url, api_key=self.api_key, **{"retries": FAST, **self.credentials(), **options})
+    def async_client(self, url: str | None = None, **overrides: Any) -> AsyncClient:
+        return AsyncClient(url or self.url, **self.options(**overrides))
 
     def customer(self) -> WebChatClient:
         return WebChatClient(self.url, org=self.org_id, retries=FAST)

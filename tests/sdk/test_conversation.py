@@ -8,12 +8,17 @@ import pytest
 
 from parley_client import (
     ActiveEvent,
+    BadRequest,
     DisconnectedEvent,
     Gone,
+    InvalidSession,
+    NotFound,
     NotificationEvent,
     OfferedEvent,
     StreamMode,
     TextEvent,
+    Unauthorized,
+    Unprocessable,
     UrlEvent,
 )
 from tests.sdk.conftest import Org
@@ -122,3 +127,27 @@ async def test_the_typing_heartbeat_keeps_composing_alive_until_the_block_ends(o
         await next_of(carla_events, NotificationEvent, timeout=3, state="idle")
         assert not typing.running and typing.error is None
         await asyncio.gather(agent_events.aclose(), carla_events.aclose())
+
+
+async def test_the_server_refusals_arrive_as_the_error_tree(org: Org) -> None:
+    ada = org.user("Ada")
+    async with org.async_client() as agent, org.async_customer() as carla:
+        await agent.start_session(ada.user_id)
+        interaction = await carla.start_chat("Carla")
+        with pytest.raises(Unprocessable) as not_active:
+            await carla.send_text("anyone?")
+        assert not_active.value.reason == "notActive"
+        with pytest.raises(BadRequest) as blank:
+            await agent.send_text(interaction, "   ")
+        assert [e.scope for e in blank.value.errors] == ["text"] and blank.value.request_id
+        with pytest.raises(NotFound):
+            await agent.transcript("int_missing")
+        preview = await agent.sms_preview("Grüße ☺")
+        assert (preview.encoding, preview.segments, preview.characters_forcing_ucs2) == ("UCS-2", 1, ["☺"])
+        agent.session_id = "ses_missing"
+        with pytest.raises(InvalidSession):
+            await agent.ready()
+    async with org.async_client(api_key="pak_wrong") as stranger:
+        with pytest.raises(Unauthorized) as refused:
+            await stranger.find_users()
+        assert refused.value.reason == "invalidApiKey"
