@@ -182,7 +182,10 @@ class WebSocketFeed:
         for refresh in (False, True):
             headers = self.host._ws_headers(refresh)
             try:
-                self._ws = connect(api.ws_url(self.host), additional_headers=headers, open_timeout=WS_OPEN_TIMEOUT)
+                # websockets wants blocking connections entered like a context manager; close() leaves it.
+                self._ws = connect(
+                    api.ws_url(self.host), additional_headers=headers, open_timeout=WS_OPEN_TIMEOUT
+                ).__enter__()
                 break
             except InvalidStatus as exc:
                 error = handshake_error(exc)

@@ -33,7 +33,7 @@ def test_the_echo_bot_answers_every_customer_text(org: Org) -> None:
             with org.customer() as carla, org.customer() as dora:
                 carla.start_chat("Carla")
                 dora.start_chat("Dora")
-                carla_events, dora_events = carla.events(poll_timeout=2), dora.events(mode="sse")
+                carla_events, dora_events = carla.events(poll_timeout=2), dora.events(mode="websocket")
                 next_of_sync(carla_events, ActiveEvent)
                 next_of_sync(dora_events, ActiveEvent)
                 for n in range(3):
