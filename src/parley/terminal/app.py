@@ -76,7 +76,7 @@ class ChatApp:
         try:
             async for event in self.events():
                 await self.handle(event)
-        except ParleyError as exc:
+        except Exception as exc:  # the screen must say why it stops, whatever it was
             self.error(f"event stream failed: {exc}")
             self.quit(1)
 
