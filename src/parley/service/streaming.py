@@ -28,6 +28,11 @@ class Streaming:
         self.clock = clock
         self.on_user_gone: list[UserGone] = []
 
+    @property
+    def stopping(self) -> bool:
+        """The event engine is shutting down; open streams should end."""
+        return self.engine.closed
+
     async def open_for_user(self, org_id: str, user_id: str, inactivity_delay: int, require_ack: bool) -> StreamSession:
         return await self._open(org_id, events.user_owner(user_id), inactivity_delay, require_ack)
 

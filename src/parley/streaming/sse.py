@@ -32,6 +32,8 @@ async def event_stream(
         except InvalidRequest:
             return  # the session ended; the client's next request gets the reason
         if not batch:
+            if streaming.stopping:
+                return
             yield KEEP_ALIVE
             continue
         for item in batch:

@@ -98,14 +98,18 @@ class WebSocketStream:
             raise InvalidRequest.of("body", "malformedJson", "frames must be JSON") from None
 
     async def _serve(self, session: StreamSession) -> None:
-        cursor: list[int | None] = [None]
+        # A resumeAfter frame may arrive while a batch is being sent: it is parked here and the
+        # pump takes it before its next read, so the request is never overwritten or lost.
+        resume_request: list[int | None] = [None]
         restart = asyncio.Event()
 
         async def pump() -> None:
+            cursor: int | None = None
             while True:
-                restart.clear()
-                after = cursor[0]
-                waiter = asyncio.ensure_future(self.streaming.next_events(session, BATCH, 15.0, after))
+                if restart.is_set():
+                    restart.clear()
+                    cursor = resume_request[0]
+                waiter = asyncio.ensure_future(self.streaming.next_events(session, BATCH, 15.0, cursor))
                 restarted = asyncio.ensure_future(restart.wait())
                 done, _ = await asyncio.wait({waiter, restarted}, return_when=asyncio.FIRST_COMPLETED)
                 if waiter not in done:
@@ -114,11 +118,16 @@ class WebSocketStream:
                         await waiter
                     continue
                 restarted.cancel()
-                for item in waiter.result():
+                batch = waiter.result()
+                if not batch and self.streaming.stopping:
+                    raise _ServerStopping
+                for item in batch:
+                    if restart.is_set():
+                        break  # the client asked for a replay; what is left of this batch is stale
                     if isinstance(item, Envelope):
-                        cursor[0] = item.sequence_number
-                    elif cursor[0] is None:
-                        cursor[0] = item.oldest_available - 1
+                        cursor = item.sequence_number
+                    elif cursor is None:
+                        cursor = item.oldest_available - 1
                     await self.send({"type": "websocket.send", "text": encode(envelope_dict(item)).decode()})
 
         async def read() -> None:
@@ -130,7 +139,7 @@ class WebSocketStream:
                 if not isinstance(frame, dict):
                     continue
                 if isinstance(frame.get("resumeAfter"), int):
-                    cursor[0] = frame["resumeAfter"]
+                    resume_request[0] = frame["resumeAfter"]
                     restart.set()
                 if isinstance(frame.get("acknowledge"), int):
                     await self.streaming.acknowledge(session, frame["acknowledge"])
@@ -143,6 +152,8 @@ class WebSocketStream:
         error = next((t.exception() for t in done if not t.cancelled() and t.exception()), None)
         if isinstance(error, ParleyError):
             await self._close(close_code(error), error.problems[0].message)
+        elif isinstance(error, _ServerStopping):
+            await self._close(1001, "the server is shutting down")
         elif isinstance(error, _Disconnected | None):
             return
         else:
@@ -154,4 +165,8 @@ class WebSocketStream:
 
 
 class _Disconnected(Exception):
+    pass
+
+
+class _ServerStopping(Exception):
     pass

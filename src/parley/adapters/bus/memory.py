@@ -62,6 +62,10 @@ class MemoryEventEngine:
     async def start(self) -> None:
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def close(self) -> None:
         self._closed = True
         for session in self._sessions.values():

@@ -66,6 +66,10 @@ class RedisEventEngine:
         self._closed = False
         await self._wakeups.start()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def close(self) -> None:
         if self._closed:
             return
