@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -43,6 +43,18 @@ class FakeClock:
         self._mono += seconds
 
 
+_last_second: list[Any] = [None, ""]
+
+
 def iso(ts: float) -> str:
-    """RFC 3339 UTC with milliseconds, e.g. ``2026-11-26T14:00:00.123Z``."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """RFC 3339 UTC with milliseconds, e.g. ``2026-11-26T14:00:00.123Z``.
+
+    Every event carries one, so the date part is formatted once per second and reused.
+    """
+    millis = int(ts * 1000)
+    second, ms = divmod(millis, 1000)
+    cached = _last_second
+    if cached[0] != second:
+        cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        cached[0] = second
+    return f"{cached[1]}{ms:03d}Z"

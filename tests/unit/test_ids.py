@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 from parley.domain.ids import hash_secret, new_id, new_secret, secret_matches
 
@@ -13,7 +14,17 @@ def test_an_id_is_its_prefix_and_32_hex_digits() -> None:
 
 
 def test_ids_do_not_repeat() -> None:
-    assert len({new_id("int") for _ in range(1000)}) == 1000
+    assert len({new_id("int") for _ in range(10_000)}) == 10_000
+
+
+def test_ids_made_in_a_later_millisecond_sort_later() -> None:
+    first = new_id("msg")
+    time.sleep(0.002)
+    assert new_id("msg") > first
+
+
+def test_secrets_do_not_repeat() -> None:
+    assert len({new_secret("pat") for _ in range(1000)}) == 1000
 
 
 def test_a_secret_carries_256_random_bits_after_its_prefix() -> None:

@@ -8,7 +8,6 @@ beyond what was handed out is clamped to it. ``close`` ends waiting polls with n
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from parley.adapters.bus import reasons
 from parley.clock import Clock, iso
+from parley.domain.ids import new_id
 from parley.domain.typing import TypingKey, TypingTracker
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
@@ -115,7 +115,7 @@ class MemoryEventEngine:
         for owner in dict.fromkeys(owners):
             for session in self._owners.get((org_id, owner), _NOBODY).values():
                 if not event_id:
-                    event_id = "evt_" + uuid.uuid4().hex
+                    event_id = new_id("evt")
                     event_time = iso(self.clock.now())
                 session.last_seq += 1
                 session.log.append(Envelope(event_id, session.last_seq, event_type, event_time, payload))

@@ -8,7 +8,6 @@ session alive until its timeout would have ended, even when it returns earlier.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from redis.typing import EncodableT
 from parley.adapters.bus import redis_scripts
 from parley.adapters.bus.redis_wakeups import Wakeups
 from parley.clock import Clock, iso
+from parley.domain.ids import new_id
 from parley.domain.typing import MAX_EXPIRES_SECONDS, TypingKey
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
@@ -127,7 +127,7 @@ class RedisEventEngine:
     async def publish(self, org_id: str, owners: Sequence[str], event_type: str, payload: dict[str, Any]) -> None:
         if not owners:
             return
-        event_id = "evt_" + uuid.uuid4().hex
+        event_id = new_id("evt")
         blob = _blob.encode((event_id, event_type, iso(self.clock.now()), payload))
         await self._run(self._publish, self.queue_limit, blob, org_id, *dict.fromkeys(owners))
 

@@ -1,14 +1,14 @@
 """The threads that talk to the database, so the event loop never waits on it.
 
 One writer thread owns the only write connection and commits in groups: it takes every
-operation queued since its last commit, runs each in its own savepoint (one failing operation
-fails only its own caller), commits once, then answers the callers in submission order. A
-caller's write therefore returns only after its data is committed, at the cost of one commit
-per group instead of one per request.
+operation queued since its last commit, runs them in one transaction, commits once, then
+answers the callers in submission order. A caller's write therefore returns only after its
+data is committed, at the cost of one commit per group instead of one per request.
 
-Where the driver can pipeline (PostgreSQL), a group is first sent in one go without savepoints,
-since a round trip per statement would cost more than the commit saves; if anything in it fails
-the whole attempt is rolled back and the group replayed one savepoint per operation.
+If anything in a group fails, the whole attempt is rolled back and the group replayed with each
+operation in its own savepoint, so one failing operation fails only its own caller. Failures
+are rare (a duplicate key), so the common case pays for no savepoints. Where the driver can
+pipeline (PostgreSQL), the first attempt is sent in one go without waiting for each answer.
 
 Reads go to a few threads with a connection each.
 """
@@ -116,10 +116,10 @@ class GroupCommitWriter:
     def _commit(self, group: list[_Write]) -> list[Outcome]:
         try:
             cursor = self._cursor or self._reconnect()
-            pipeline = None if any(w.reads for w in group) else self._dialect.pipeline(cursor)
-            if pipeline is not None:
+            if len(group) > 1:
+                pipeline = None if any(w.reads for w in group) else self._dialect.pipeline(cursor)
                 try:
-                    return self._pipelined(cursor, pipeline, group)
+                    return self._together(cursor, pipeline, group)
                 except Exception:
                     # Which write failed is only known after the fact: replay them one by one.
                     cursor.execute("ROLLBACK")
@@ -128,11 +128,12 @@ class GroupCommitWriter:
             self._roll_back()
             return [(exc, None)] * len(group)
 
-    def _pipelined(
-        self, cursor: Cursor, pipeline: AbstractContextManager[object], group: list[_Write]
+    def _together(
+        self, cursor: Cursor, pipeline: AbstractContextManager[object] | None, group: list[_Write]
     ) -> list[Outcome]:
-        """Send the whole group without waiting for each answer; all of it commits or none."""
-        with pipeline:
+        """Run the whole group in one transaction, pipelined where the driver can; all of it
+        commits or none."""
+        with pipeline or contextlib.nullcontext():
             cursor.execute(self._dialect.begin)
             outcomes: list[Outcome] = [(None, write.run(cursor)) for write in group]
             cursor.execute("COMMIT")
