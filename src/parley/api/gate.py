@@ -41,11 +41,16 @@ class AgentCall:
 AgentHandler = Callable[[AgentCall], Awaitable[Response]]
 
 
+def ratelimit_policy(name: str, buckets: TokenBuckets) -> tuple[str, str]:
+    return ("ratelimit-policy", f'"{name}";q={buckets.burst};w={buckets.window_seconds}')
+
+
+def ratelimit_state(name: str, decision: Decision) -> tuple[str, str]:
+    return ("ratelimit", f'"{name}";r={decision.remaining};t={decision.reset_seconds}')
+
+
 def ratelimit_headers(name: str, buckets: TokenBuckets, decision: Decision) -> list[tuple[str, str]]:
-    return [
-        ("ratelimit-policy", f'"{name}";q={buckets.burst};w={buckets.window_seconds}'),
-        ("ratelimit", f'"{name}";r={decision.remaining};t={decision.reset_seconds}'),
-    ]
+    return [ratelimit_policy(name, buckets), ratelimit_state(name, decision)]
 
 
 def replay(record: IdempotencyRecord) -> Response:
@@ -136,28 +141,33 @@ class Gate:
         buckets = self.typing_buckets if typing else self.buckets
         name = "typing" if typing else "key"
 
+        policy = ratelimit_policy(name, buckets)
+
         async def guarded(request: Request) -> Response:
-            org_id = request.path_params["orgId"]
+            headers = request.headers
             principal = await self.auth.authenticate(
-                org_id, request.headers.get("authorization"), request.headers.get("x-api-key"), scope
+                request.path_params["orgId"], headers.get("authorization"), headers.get("x-api-key"), scope
             )
             decision = buckets.take(principal.api_key_id)
-            headers = ratelimit_headers(name, buckets, decision)
+            limit = [policy, ratelimit_state(name, decision)]
             if not decision.allowed:
                 limited = RateLimited(
                     Problem("x-api-key", "rateLimited", f"rate limit exceeded; retry in {decision.retry_after} s"),
                     retry_after=decision.retry_after,
                 )
-                return render_error(limited, headers)
+                return render_error(limited, limit)
             try:
-                response = await self.idempotency.run(
-                    request,
-                    principal.api_key_id,
-                    lambda idem: handler(AgentCall(request, principal, idem)),
-                )
+                if "idempotency-key" in headers:
+                    response = await self.idempotency.run(
+                        request,
+                        principal.api_key_id,
+                        lambda idem: handler(AgentCall(request, principal, idem)),
+                    )
+                else:
+                    response = await handler(AgentCall(request, principal, None))
             except ParleyError as exc:
                 response = render_error(exc)
-            response.headers.extend(headers)
+            response.headers.extend(limit)
             return response
 
         return guarded

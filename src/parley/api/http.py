@@ -86,17 +86,31 @@ class Route:
 
 
 class _Pattern:
-    __slots__ = ("names", "regex", "routes", "static")
+    __slots__ = ("allowed", "cors", "key", "names", "regex", "routes", "static")
 
     def __init__(self, path: str) -> None:
         self.names = _PARAM.findall(path)
         self.static = not self.names
+        segments = path.split("/")
         parts = []
-        for segment in path.split("/"):
+        for segment in segments:
             param = _PARAM.fullmatch(segment)
             parts.append(f"(?P<{param.group(1)}>[^/]+)" if param else re.escape(segment))
         self.regex = re.compile("^" + "/".join(parts) + "$")
+        # Dynamic paths are looked up by their segment count and last segment, so a request
+        # tries the few patterns that could match instead of all of them.
+        last = segments[-1]
+        self.key = (len(segments), None if _PARAM.fullmatch(last) else last)
         self.routes: dict[str, Route] = {}
+        self.allowed: list[str] = []
+        self.cors = False
+
+    def add(self, route: Route) -> None:
+        if route.method in self.routes:
+            raise ValueError(f"duplicate route {route.method} {route.path}")
+        self.routes[route.method] = route
+        self.allowed = sorted(self.routes)
+        self.cors = self.cors or route.cors
 
 
 class RouteMatch:
@@ -112,7 +126,7 @@ class RouteMatch:
 class Router:
     def __init__(self) -> None:
         self._static: dict[str, _Pattern] = {}
-        self._dynamic: list[_Pattern] = []
+        self._dynamic: dict[tuple[int, str | None], list[_Pattern]] = {}
         self._by_path: dict[str, _Pattern] = {}
         self.routes: list[Route] = []
 
@@ -124,27 +138,31 @@ class Router:
             if pattern.static:
                 self._static[route.path] = pattern
             else:
-                self._dynamic.append(pattern)
-        if route.method in pattern.routes:
-            raise ValueError(f"duplicate route {route.method} {route.path}")
-        pattern.routes[route.method] = route
+                self._dynamic.setdefault(pattern.key, []).append(pattern)
+        pattern.add(route)
         self.routes.append(route)
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         pattern = self._static.get(path)
         params: dict[str, str] = {}
         if pattern is None:
-            for candidate in self._dynamic:
-                m = candidate.regex.match(path)
-                if m is not None:
-                    pattern, params = candidate, m.groupdict()
-                    break
-            else:
+            pattern, params = self._match_dynamic(path)
+            if pattern is None:
                 return None
         route = pattern.routes.get(method)
         if route is None and method == "HEAD":
             route = pattern.routes.get("GET")
-        return RouteMatch(route, params, sorted(pattern.routes), any(r.cors for r in pattern.routes.values()))
+        return RouteMatch(route, params, pattern.allowed, pattern.cors)
+
+    def _match_dynamic(self, path: str) -> tuple[_Pattern | None, dict[str, str]]:
+        count = path.count("/") + 1
+        last = path[path.rfind("/") + 1 :]
+        for key in ((count, last), (count, None)):
+            for candidate in self._dynamic.get(key, ()):
+                m = candidate.regex.match(path)
+                if m is not None:
+                    return candidate, m.groupdict()
+        return None, {}
 
 
 def parse_query(raw: bytes) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from parley.adapters.storage import open_store
 from parley.adapters.storage.memory import MemoryStore
-from parley.adapters.storage.migrate import sqlalchemy_url, upgrade_database
+from parley.adapters.storage.migrate import HEAD_REVISION, MIGRATIONS, sqlalchemy_url, upgrade_database
 from parley.adapters.storage.postgres import PostgresStore
 from parley.adapters.storage.sqlite import SqliteStore
 
@@ -58,6 +58,48 @@ def test_postgres_migrations_run_once(postgres_url: str) -> None:
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     assert tables == TABLES
     assert version == [("0002",)]
+
+
+def test_the_head_revision_the_store_checks_is_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+async def test_a_store_reports_its_schema_revision_and_starts_on_a_current_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    store = SqliteStore(url)
+    assert store.schema_revision() is None
+    await store.start()
+    await store.close()
+    assert store.schema_revision() == HEAD_REVISION
+
+    again = SqliteStore(url)
+    await again.start()  # nothing to migrate: the check alone decides
+    await again.close()
+
+
+async def test_a_database_behind_the_newest_migration_is_brought_up_to_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    upgrade_database(url)
+    with sqlite3.connect(tmp_path / "parley.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0001'")
+        for table in ("sms_inbound_seen", "sms_delivery_reports", "sms_outbox", "sms_opt_changes", "sms_numbers"):
+            db.execute(f"DROP TABLE {table}")
+    db.close()
+
+    store = SqliteStore(url)
+    await store.start()
+    await store.close()
+
+    assert store.schema_revision() == HEAD_REVISION
+    with sqlite3.connect(tmp_path / "parley.db") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert tables == TABLES
 
 
 async def test_a_started_sqlite_store_writes_ahead(tmp_path: Path) -> None:

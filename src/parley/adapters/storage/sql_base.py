@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists, user_conflict
 from parley.adapters.storage.dialect import Cursor, Dialect
+from parley.adapters.storage.migrate import HEAD_REVISION
 from parley.adapters.storage.workers import GroupCommitWriter, ReaderPool
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.errors import ParleyError
@@ -47,11 +48,26 @@ class SqlStore:
         self._readers = ReaderPool(dialect, readers)
 
     async def start(self) -> None:
-        if self._migrate:
+        if self._migrate and await asyncio.to_thread(self.schema_revision) != HEAD_REVISION:
             from parley.adapters.storage.migrate import upgrade_database
 
             await asyncio.to_thread(upgrade_database, self._url)
         await asyncio.to_thread(self._writer.open)
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at, or None for a new (or unreachable) database."""
+        try:
+            cursor = self._dialect.connect(for_writes=False)
+        except Exception:
+            return None  # the migration run reports why, with the whole story
+        try:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            row = cursor.fetchone()
+            return None if row is None else str(row[0])
+        except Exception:
+            return None
+        finally:
+            cursor.connection.close()
 
     async def close(self) -> None:
         await asyncio.to_thread(self._writer.close)
