@@ -4,15 +4,16 @@
         --client-id CLIENT_ID --client-secret CLIENT_SECRET --api-key API_KEY
 
 Every option may come from the environment instead: PARLEY_URL, PARLEY_ORG, PARLEY_USER,
-PARLEY_CLIENT_ID, PARLEY_CLIENT_SECRET, PARLEY_API_KEY. Stop it with Ctrl-C.
+PARLEY_CLIENT_ID, PARLEY_CLIENT_SECRET, PARLEY_API_KEY. Stop it with Ctrl-C or SIGTERM: it
+signs out (ending its streaming session) before it exits.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
+import signal
 
 from parley_client import AsyncClient, DisconnectedEvent, OfferedEvent, TextEvent
 
@@ -63,10 +64,28 @@ def main() -> None:
             api_key=args.api_key,
             entity_name="Echo Bot",
         ) as client:
-            await echo(client, args.user, args.max_chats)
+            bot = asyncio.create_task(echo(client, args.user, args.max_chats))
+            await until_stopped(bot)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    asyncio.run(run())
+
+
+async def until_stopped(bot: asyncio.Task[None], grace: float = 5.0) -> None:
+    """Run ``bot`` until it ends or SIGINT/SIGTERM arrives; then cancel it and let it sign out."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({bot, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    async with asyncio.timeout(grace):
+        while not bot.done():  # asked again should anything below swallow the first request
+            bot.cancel()
+            await asyncio.wait({bot}, timeout=0.5)
+    error = None if bot.cancelled() else bot.exception()
+    if error is not None:
+        raise error
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from parley_client._stream_common import (
     handshake_error,
     sse_headers,
 )
+from parley_client._tasks import cancel_and_wait
 
 
 class AsyncHost(AsyncRunner):
@@ -140,9 +141,7 @@ class AsyncPollFeed:
     async def close(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
+            await cancel_and_wait(pending)
 
 
 class AsyncSSEFeed:

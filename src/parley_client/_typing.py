@@ -7,12 +7,12 @@ arrives, so stopping the heartbeat is all it takes to stop typing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from parley_client._exceptions import ParleyError
+from parley_client._tasks import cancel_and_wait
 
 MIN_INTERVAL = 0.5
 
@@ -79,9 +79,7 @@ class AsyncTyping:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _beat(self) -> None:
         while True:

@@ -47,4 +47,9 @@ def test_the_echo_bot_answers_every_customer_text(org: Org) -> None:
                 dora_events.close()
         finally:
             process.send_signal(signal.SIGINT)
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    assert process.returncode == 0  # Ctrl-C is a clean stop: signed out, no traceback
