@@ -33,6 +33,9 @@ class Dialect(ABC):
     position_function: str = "instr"
     # Errors after which a connection is thrown away and opened again.
     connection_error: type[Exception] = Exception
+    # Commit groups on the event loop (a local file whose commits do not sync) rather than on
+    # a writer thread (a server a network round trip away); see workers.py.
+    commits_on_loop: bool = False
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}

@@ -15,7 +15,7 @@ from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists, user_conflict
 from parley.adapters.storage.dialect import Cursor, Dialect
 from parley.adapters.storage.migrate import HEAD_REVISION
-from parley.adapters.storage.workers import GroupCommitWriter, ReaderPool
+from parley.adapters.storage.workers import GroupCommitWriter, LoopGroupWriter, ReaderPool
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.errors import ParleyError
 from parley.domain.interactions import Interaction, InteractionState, Message
@@ -44,7 +44,7 @@ class SqlStore:
         self._url = url
         self._dialect = dialect
         self._migrate = migrate
-        self._writer = GroupCommitWriter(dialect)
+        self._writer = LoopGroupWriter(dialect) if dialect.commits_on_loop else GroupCommitWriter(dialect)
         self._readers = ReaderPool(dialect, readers)
 
     async def start(self) -> None:
@@ -70,7 +70,7 @@ class SqlStore:
             cursor.connection.close()
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._writer.close)
+        await self._writer.aclose()
         await asyncio.to_thread(self._readers.close)
 
     @property

@@ -19,6 +19,7 @@ class SqliteDialect(Dialect):
     # Take the write lock at BEGIN, so a busy database waits there instead of failing mid-group.
     begin = "BEGIN IMMEDIATE"
     connection_error = sqlite3.OperationalError
+    commits_on_loop = True
 
     def __init__(self, path: Path) -> None:
         super().__init__()

@@ -83,6 +83,10 @@ class GroupCommitWriter:
         self._queue.put(_Write(run, reads, loop, future))
         return await future
 
+    async def aclose(self) -> None:
+        """Commit everything queued so far, then stop."""
+        await asyncio.to_thread(self.close)
+
     def close(self) -> None:
         """Commit everything queued so far, then stop (blocking)."""
         self._closed = True
@@ -186,6 +190,90 @@ class GroupCommitWriter:
         for loop, answers in by_loop.items():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, answers)
+
+
+class LoopGroupWriter(GroupCommitWriter):
+    """Group commit on the event loop itself, for SQLite.
+
+    A SQLite commit in WAL mode with ``synchronous=NORMAL`` only appends to the log (no fsync),
+    so it is cheaper to run it right on the loop than to hand it to a thread: no thread switch
+    per group and no waiting for the GIL between the two. Every write submitted during one turn
+    of the loop forms one group, committed at the start of the next turn. What can take long is
+    a checkpoint (it syncs the database file), so the write connection never checkpoints by
+    itself: a thread with its own connection does, in the background.
+    """
+
+    def __init__(self, dialect: Dialect, checkpoint_seconds: float = 1.0) -> None:
+        super().__init__(dialect)
+        self._checkpoint_seconds = checkpoint_seconds
+        self._pending: list[_Write] = []
+        self._flush_scheduled = False
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+
+    def open(self) -> None:
+        self._reconnect()
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(target=self._checkpoints, name="parley-store-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _reconnect(self) -> Cursor:
+        cursor = self._dialect.connect(for_writes=True)
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        self._cursor = cursor
+        return cursor
+
+    async def submit(self, run: Callable[[Cursor], T], *, reads: bool = False) -> T:
+        if self._closed or self._checkpointer is None:
+            raise StoreClosed("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append(_Write(run, reads, loop, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        group, self._pending = self._pending, []
+        for start in range(0, len(group), MAX_GROUP):
+            part = group[start : start + MAX_GROUP]
+            answers = [(w.future, error, result) for w, (error, result) in zip(part, self._commit(part), strict=True)]
+            _settle(answers)
+
+    async def aclose(self) -> None:
+        """Commit what is still queued, then stop."""
+        self._closed = True
+        if self._pending:
+            self._flush()
+        await asyncio.to_thread(self._shut_down)
+
+    def _shut_down(self) -> None:
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
+        if self._cursor is not None:
+            self._checkpoint(self._cursor)
+            self._cursor.connection.close()
+            self._cursor = None
+
+    def _checkpoints(self) -> None:
+        cursor = self._dialect.connect(for_writes=False)
+        try:
+            while not self._stop_checkpoints.wait(self._checkpoint_seconds):
+                self._checkpoint(cursor)
+        finally:
+            cursor.connection.close()
+
+    @staticmethod
+    def _checkpoint(cursor: Cursor) -> None:
+        # PASSIVE never waits for (or blocks) readers and writers; what it cannot copy now it
+        # copies next time.
+        with contextlib.suppress(Exception):
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchall()
 
 
 class ReaderPool:
