@@ -68,7 +68,9 @@ def _settled(pipe: Pipe, server: ParleyServer, interaction_id: str, limit: float
     return last
 
 
-def measure(seconds: int, latency_seconds: float, connections: int) -> dict[str, Any]:
+def measure(
+    seconds: int, latency_seconds: float, connections: int, latency_rate: float | None = None
+) -> dict[str, Any]:
     ceiling = run_ceiling(seconds)
     with ParleyServer() as server:
         server.start()
@@ -84,7 +86,8 @@ def measure(seconds: int, latency_seconds: float, connections: int) -> dict[str,
             script = lua_request("POST", send_text_body(chat.interaction_id, "wrk"), headers)
             parley = run_wrk(server.base_url + chat.send_text_path, script, server.pid, seconds, connections)
             stored, counts = _settled(pipe, server, chat.interaction_id)
-            latency = _ask(pipe, "latency", parley.rps / 2, latency_seconds, timeout=latency_seconds + 60)
+            rate = latency_rate or parley.rps / 2
+            latency = _ask(pipe, "latency", rate, latency_seconds, timeout=latency_seconds + 60)
             _ask(pipe, "stop")
         finally:
             process.join(5)
@@ -100,6 +103,7 @@ def measure(seconds: int, latency_seconds: float, connections: int) -> dict[str,
         "ratio": ratio(parley.rps, ceiling.rps),
         "delivery": {"wrk_2xx": parley.ok, "stored": stored, **counts},
         "latency": latency,
+        "latency_rate": latency_rate,
     }
 
 
@@ -136,7 +140,8 @@ def report(result: dict[str, Any]) -> str:
         f"{'yes' if delivered_all else 'NO'}; committed = wrk's 202s + at most the in-flight "
         f"{result['connections']}: {'yes' if acked_stored else 'NO'}",
         "",
-        f"latency at half the measured rate: {lat['rate']:,.0f} sendText/s for {lat['seconds']:g} s, open loop, "
+        f"latency at {'the asked rate' if result['latency_rate'] else 'half the measured rate'}: "
+        f"{lat['rate']:,.0f} sendText/s for {lat['seconds']:g} s, open loop, "
         f"32 connections",
         f"  {'':<38}{'p50 ms':>9}{'p99 ms':>9}",
         f"  {'sendText written → customer event':<38}{lat['event_p50']:>9.2f}{lat['event_p99']:>9.2f}"
@@ -156,10 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run (default 10)")
     parser.add_argument("--latency-seconds", type=float, default=5, help="length of the latency run (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    parser.add_argument(
+        "--latency-rate", type=float, help="sendText/s of the latency run (default: half of the measured rate)"
+    )
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     require_tools()
-    result = measure(args.seconds, args.latency_seconds, args.connections)
+    result = measure(args.seconds, args.latency_seconds, args.connections, args.latency_rate)
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -146,7 +146,7 @@ def build(
         store=store,
         engine=engine,
         accounts=accounts,
-        tokens=TokenService(store, clock),
+        tokens=TokenService(store, clock, settings.token_cache_seconds),
         auth=auth,
         book=book,
         typing=typing,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from parley.clock import Clock
-from parley.domain.accounts import AccessToken, ApiKey, Principal
+from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Principal
 from parley.domain.errors import Unauthenticated
 from parley.domain.ids import hash_secret, new_secret, secret_matches
 from parley.service.ports import Store
@@ -36,9 +36,12 @@ class IssuedToken:
 
 
 class TokenService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, cache_seconds: float = 0.0) -> None:
         self.store = store
         self.clock = clock
+        # A client's record is read once per cache period, not once per token: a revocation
+        # made by another process takes effect within it, as for access tokens.
+        self._clients: _Cache[str, OAuthClient | None] = _Cache(clock, cache_seconds)
 
     async def issue(
         self,
@@ -56,7 +59,7 @@ class TokenService:
             raise OAuthError(400, "unsupported_grant_type", "only client_credentials is supported")
         if not client_id or not client_secret:
             raise OAuthError(401, "invalid_client", "client authentication is required")
-        client = await self.store.get_client(client_id)
+        client = await self._client(client_id)
         if (
             client is None
             or not client.is_live
@@ -78,6 +81,13 @@ class TokenService:
             AccessToken(hash_secret(value), realm, client.client_id, granted, now, now + TOKEN_LIFETIME_SECONDS)
         )
         return IssuedToken(value, granted, EXPIRES_IN_SECONDS)
+
+    async def _client(self, client_id: str) -> OAuthClient | None:
+        hit, client = self._clients.get(client_id)
+        if not hit:
+            client = await self.store.get_client(client_id)
+            self._clients.put(client_id, client)
+        return client
 
 
 class _Cache(Generic[K, V]):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -260,6 +261,7 @@ class LoopGroupWriter(GroupCommitWriter):
             self._cursor = None
 
     def _checkpoints(self) -> None:
+        _run_when_idle()
         cursor = self._dialect.connect(for_writes=False)
         try:
             while not self._stop_checkpoints.wait(self._checkpoint_seconds):
@@ -274,6 +276,20 @@ class LoopGroupWriter(GroupCommitWriter):
         with contextlib.suppress(Exception):
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
             cursor.fetchall()
+
+
+def _run_when_idle() -> None:
+    """Lower the calling thread to run only when its core has nothing else to do.
+
+    Linux schedules threads like processes, so a checkpoint would otherwise share the core
+    evenly with the event loop and stall it for milliseconds at a time.
+    """
+    native_id = threading.get_native_id()
+    try:
+        os.sched_setscheduler(native_id, os.SCHED_IDLE, os.sched_param(0))
+    except (OSError, AttributeError):
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, native_id, 19)
 
 
 class ReaderPool:
