@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 PARLEY = str(Path(sys.executable).with_name("parley"))
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -50,6 +53,12 @@ class ServerProcess:
         self.process.wait(10)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends it SIGTERM if the test run dies, however it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_server(data_dir: Path, env: dict[str, str] | None = None, port: int | None = None) -> ServerProcess:
     port = port or free_port()
     full_env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LOG_LEVEL": "warning", **(env or {})}
@@ -57,7 +66,11 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None, port: int | 
     log_path = data_dir / f"server-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [PARLEY, "serve", "--port", str(port)], env=full_env, stdout=log, stderr=subprocess.STDOUT
+            [PARLEY, "serve", "--port", str(port)],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     base = f"http://127.0.0.1:{port}"
     server = ServerProcess(base, full_env, process, log_path)
