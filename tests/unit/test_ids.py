@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 
@@ -43,3 +44,17 @@ def test_a_secret_matches_only_its_own_hash() -> None:
     assert secret_matches(secret, stored)
     assert not secret_matches(secret + "x", stored)
     assert not secret_matches(secret, stored.upper())
+
+
+def test_a_forked_child_does_not_hand_out_the_parents_random_bytes() -> None:
+    new_id("msg")  # the pool is filled before the fork
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writer, new_id("msg").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    from_child = os.read(reader, 100).decode()
+    os.close(reader)
+    os.close(writer)
+    assert from_child[-20:] != new_id("msg")[-20:]

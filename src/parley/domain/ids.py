@@ -16,22 +16,34 @@ class _RandomPool:
     """Bytes from the operating system's CSPRNG, fetched a page at a time.
 
     ``os.urandom`` releases the GIL, so calling it for every id hands the interpreter to
-    whichever thread is waiting (the storage writer) once per request; one call per 4 KiB keeps
-    the hot path on its thread. Each byte is handed out once.
+    whichever thread is waiting once per request; one call per 4 KiB keeps the hot path on its
+    thread. Each byte is handed out once, and a forked child starts with an empty pool.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pool = b""
-        self._at = 0
-        self._pid = os.getpid()
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._bytes, self._at = b"", 0
+        self._hex, self._hex_at = "", 0
 
     def take(self, n: int) -> bytes:
         with self._lock:
-            if self._at + n > len(self._pool) or self._pid != os.getpid():
-                self._pool, self._at, self._pid = os.urandom(max(_POOL_BYTES, n)), 0, os.getpid()
-            chunk = self._pool[self._at : self._at + n]
+            if self._at + n > len(self._bytes):
+                self._bytes, self._at = os.urandom(max(_POOL_BYTES, n)), 0
+            chunk = self._bytes[self._at : self._at + n]
             self._at += n
+            return chunk
+
+    def take_hex(self, digits: int) -> str:
+        """``digits`` random hex digits (4 bits each)."""
+        with self._lock:
+            if self._hex_at + digits > len(self._hex):
+                self._hex, self._hex_at = os.urandom(max(_POOL_BYTES, digits)).hex(), 0
+            chunk = self._hex[self._hex_at : self._hex_at + digits]
+            self._hex_at += digits
             return chunk
 
 
@@ -43,7 +55,7 @@ def new_id(prefix: str) -> str:
     then 80 random bits, as 32 hex digits. Ids made later sort later (to the millisecond), so
     rows keyed by them are appended to their index rather than scattered across it."""
     millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{millis & 0xFFFF_FFFF_FFFF:012x}{_random.take(10).hex()}"
+    return f"{prefix}_{millis & 0xFFFF_FFFF_FFFF:012x}{_random.take_hex(20)}"
 
 
 def new_secret(prefix: str) -> str:
