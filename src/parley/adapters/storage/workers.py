@@ -261,7 +261,7 @@ class LoopGroupWriter(GroupCommitWriter):
             self._cursor = None
 
     def _checkpoints(self) -> None:
-        _run_when_idle()
+        _lowest_priority()
         cursor = self._dialect.connect(for_writes=False)
         try:
             while not self._stop_checkpoints.wait(self._checkpoint_seconds):
@@ -278,18 +278,15 @@ class LoopGroupWriter(GroupCommitWriter):
             cursor.fetchall()
 
 
-def _run_when_idle() -> None:
-    """Lower the calling thread to run only when its core has nothing else to do.
+def _lowest_priority() -> None:
+    """Give the calling thread the lowest scheduling priority.
 
     Linux schedules threads like processes, so a checkpoint would otherwise share the core
-    evenly with the event loop and stall it for milliseconds at a time.
+    evenly with the event loop and stall it for milliseconds at a time. (Not the idle class:
+    a thread there can sit descheduled while holding the GIL the loop is waiting for.)
     """
-    native_id = threading.get_native_id()
-    try:
-        os.sched_setscheduler(native_id, os.SCHED_IDLE, os.sched_param(0))
-    except (OSError, AttributeError):
-        with contextlib.suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, native_id, 19)
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class ReaderPool:
