@@ -153,7 +153,7 @@ def build(
         engagement=engagement,
         messaging=messaging,
         streaming=streaming,
-        webchat=WebChat(store, clock, accounts, book, engagement),
+        webchat=WebChat(store, clock, accounts, book, engagement, settings.web_token_seconds),
         gate=gate,
         webtoken_ip_buckets=TokenBuckets(clock, settings.webtoken_rate_per_second, settings.webtoken_rate_burst),
         webtoken_org_buckets=TokenBuckets(

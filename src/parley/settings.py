@@ -13,6 +13,10 @@ DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg", "m
 EVENTS_SCHEMES = ("memory", "redis", "rediss", "unix")
 SMS_GATEWAY_SCHEMES = ("kannel",)
 SMS_WEBHOOK_PATH = "/sms/kannel"
+# A web token must outlive a page's renewal margin (a third of its life) by a few seconds, and
+# a leaked one should not last for days.
+MIN_WEB_TOKEN_SECONDS = 10
+MAX_WEB_TOKEN_SECONDS = 86_400
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
@@ -39,6 +43,7 @@ class Settings:
     offer_timeout_seconds: float = 30.0
     webtoken_rate_per_second: float = 5.0
     webtoken_rate_burst: int = 100
+    web_token_seconds: int = 3600
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -98,6 +103,7 @@ class Settings:
             offer_timeout_seconds=num("PARLEY_OFFER_TIMEOUT_SECONDS", 30),
             webtoken_rate_per_second=num("PARLEY_WEBTOKEN_RATE_PER_SECOND", 5),
             webtoken_rate_burst=int(num("PARLEY_WEBTOKEN_RATE_BURST", 100)),
+            web_token_seconds=_web_token_seconds(int(num("PARLEY_WEB_TOKEN_SECONDS", 3600))),
             host=e.get("PARLEY_HOST", "127.0.0.1") or "127.0.0.1",
             port=int(num("PARLEY_PORT", 8080)),
             data_dir=data_dir,
@@ -111,6 +117,14 @@ class Settings:
             sms_retry_backoff_seconds=num("PARLEY_SMS_RETRY_BACKOFF_SECONDS", 2.0),
             sms_default_region=(e.get("PARLEY_SMS_DEFAULT_REGION", "") or "").upper(),
         )
+
+
+def _web_token_seconds(seconds: int) -> int:
+    if not MIN_WEB_TOKEN_SECONDS <= seconds <= MAX_WEB_TOKEN_SECONDS:
+        raise ConfigurationError(
+            f"PARLEY_WEB_TOKEN_SECONDS must be {MIN_WEB_TOKEN_SECONDS}..{MAX_WEB_TOKEN_SECONDS}, not {seconds}"
+        )
+    return seconds
 
 
 def _check_sms(e: Mapping[str, str]) -> None:

@@ -121,6 +121,7 @@ class AsyncWebChatClient(webchat.CustomerBase, _Closing):
         )
 
     get_web_token = async_op(webchat.get_web_token)
+    renew_web_token = async_op(webchat.renew_web_token)
     start_session = async_op(webchat.start_session)
     poll = async_op(streaming.poll)
     send_text = async_op(webchat.send_text)

@@ -119,6 +119,7 @@ class WebChatClient(webchat.CustomerBase, _Closing):
         )
 
     get_web_token = sync_op(webchat.get_web_token)
+    renew_web_token = sync_op(webchat.renew_web_token)
     start_session = sync_op(webchat.start_session)
     poll = sync_op(streaming.poll)
     send_text = sync_op(webchat.send_text)

@@ -6,6 +6,7 @@ the interaction it started, so every later call needs nothing but its content.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -43,8 +44,7 @@ class CustomerBase(BaseClient):
         return {"authorization": f"Bearer {self.web_token}", **self._session_headers()}
 
 
-def get_web_token(c: CustomerBase) -> Call[WebToken]:
-    """A new customer identity: a web token valid for an hour."""
+def _keeping_web_token(c: CustomerBase) -> Callable[[httpx.Response], WebToken]:
     decode_token = model(WebToken)
 
     def decode(response: httpx.Response) -> WebToken:
@@ -52,7 +52,24 @@ def get_web_token(c: CustomerBase) -> Call[WebToken]:
         c.web_token = token.token_id
         return token
 
-    return Call("POST", f"{c.prefix}/webToken", decode, body=Empty())
+    return decode
+
+
+def get_web_token(c: CustomerBase) -> Call[WebToken]:
+    """A new customer identity: a web token valid for an hour (by default). The earlier token,
+    streaming session and interaction belonged to another identity and are dropped first."""
+    c.web_token = None
+    c.interaction_id = None
+    c._adopt_session(None)
+    return Call("POST", f"{c.prefix}/webToken", _keeping_web_token(c), body=Empty())
+
+
+def renew_web_token(c: CustomerBase) -> Call[WebToken]:
+    """A fresh web token for the same customer, asked for with the current (unexpired) one, so
+    the streaming session and the chat carry on past the first token's expiry."""
+    if c.web_token is None:
+        raise ValueError("there is no web token to renew; get_web_token() first")
+    return Call("POST", f"{c.prefix}/webToken", _keeping_web_token(c), body=Empty())
 
 
 def start_session(c: CustomerBase) -> Call[Session]:

@@ -246,3 +246,43 @@ def test_chat_survives_a_server_crash_and_restart(
             if server is not None and server.process.poll() is None:
                 server.kill()
     assert problems.scripting() == []  # failed requests are expected here; script errors are not
+
+
+def test_a_chat_outlasts_its_first_web_token(
+    new_page: NewPage, tmp_path: Path, browser_server_env: dict[str, str], problems: Problems
+) -> None:
+    # Web tokens of 12 s: the widget renews each about 4 s before it expires, with itself as the
+    # credential, so the same customer, streaming session and chat carry on.
+    env = {**browser_server_env, "PARLEY_WEB_TOKEN_SECONDS": "12"}
+    server = start_server(tmp_path / "data", env)
+    creds = server.bootstrap("renew")
+    shop = Org(server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+    try:
+        ada = shop.agent(shop.create_user("Ada", "Renew"))
+        widget = open_demo(new_page, shop)
+        renewals: list[int] = []
+        widget.page.on(
+            "response",
+            lambda r: (
+                renewals.append(r.status)
+                if r.url.endswith("/webToken") and r.request.headers.get("authorization")
+                else None
+            ),
+        )
+        widget.start_chat("Rena")
+        interaction = accept_next_chat(ada)
+        agent_says(ada, interaction, "Take your time")
+        expect(widget.message("Take your time")).to_be_visible()
+
+        time.sleep(15)  # past the first token's expiry
+        agent_says(ada, interaction, "Still with you")
+        expect(widget.message("Still with you")).to_be_visible()
+        widget.send("Thanks, still here")
+        assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Thanks, still here"
+        expect(widget.status).to_contain_text("Connected")
+        assert renewals and set(renewals) == {200}
+        assert widget.bubbles() == ["Take your time", "Still with you", "Thanks, still here"]
+    finally:
+        shop.http.close()
+        server.kill()
+    assert problems.messages == []

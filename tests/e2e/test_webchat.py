@@ -132,6 +132,45 @@ def test_start_chat_validates_its_body(module_org: Org, body: dict[str, object])
     assert customer.post("/messaging/chat", body).status_code == 400
 
 
+def test_a_renewed_web_token_carries_on_the_same_customers_chat(
+    module_org: Org, ada: Agent, chat: tuple[Customer, str]
+) -> None:
+    customer, interaction = chat
+    r = module_org.http.post(
+        module_org.base + "/webToken", json={}, headers={"Authorization": f"Bearer {customer.token}"}
+    )
+    assert r.status_code == 200, r.text
+    renewed = r.json()["tokenId"]
+    assert renewed != customer.token
+
+    customer.token = renewed  # the same streaming session and interaction go on with it
+    assert customer.post("/messaging/sendText", {"interactionId": interaction, "text": "still me"}).status_code == 202
+    assert customer.wait_for("messaging.Text", text="still me")["payload"]["interactionId"] == interaction
+
+
+@pytest.mark.parametrize("token", ["Bearer nope", "Basic x", "Bearer a.b.c"])
+def test_renewing_needs_a_valid_web_token(module_org: Org, token: str) -> None:
+    r = module_org.http.post(module_org.base + "/webToken", json={}, headers={"Authorization": token})
+    assert r.status_code == 401
+    assert r.json()["errors"][0]["reason"] == "invalidToken"
+
+
+def test_an_expired_web_token_can_no_longer_be_renewed_or_used(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data", {"PARLEY_WEB_TOKEN_SECONDS": "10"}) as server:
+        server.bootstrap("brief")
+        base = "/via/v2/organizations/brief"
+        with httpx.Client(base_url=server.base_url) as http:
+            first = http.post(base + "/webToken", json={}).json()
+            auth = {"Authorization": f"Bearer {first['tokenId']}"}
+            renewed = http.post(base + "/webToken", json={}, headers=auth).json()
+            assert renewed["expirationTime"] >= first["expirationTime"]
+            time.sleep(11)
+            for path in ("/webToken", "/publicChat/streaming/session"):
+                r = http.post(base + path, json={}, headers=auth)
+                assert r.status_code == 401, path
+                assert "expired" in r.json()["errors"][0]["message"]
+
+
 def test_web_tokens_are_rate_limited_per_client_address(tmp_path: Path) -> None:
     env = {"PARLEY_WEBTOKEN_RATE_PER_SECOND": "1", "PARLEY_WEBTOKEN_RATE_BURST": "3"}
     with running_server(tmp_path / "data", env) as server:

@@ -151,3 +151,31 @@ async def test_the_server_refusals_arrive_as_the_error_tree(org: Org) -> None:
         with pytest.raises(Unauthorized) as refused:
             await stranger.find_users()
         assert refused.value.reason == "invalidApiKey"
+
+
+def test_a_renewed_web_token_carries_on_the_chat_and_a_new_one_is_someone_else(org: Org) -> None:
+    sam = org.user("Sam")
+    with org.client(entity_name="Sam") as agent, org.customer() as dora:
+        agent.start_session(sam.user_id)
+        agent.ready()
+        interaction = dora.start_chat("Dora")
+        agent_events = agent.events(poll_timeout=2)
+        agent.accept(interaction, next_of_sync(agent_events, OfferedEvent).payload.ehub_session_id)
+
+        first = dora.web_token
+        renewed = dora.renew_web_token()
+        assert dora.web_token == renewed.token_id != first
+        dora.send_text("same Dora")
+        assert next_of_sync(agent_events, TextEvent, entity_type="Contact").payload.text == "same Dora"
+
+        dora.get_web_token()  # a new identity: the chat is not this customer's
+        assert dora.session is None and dora.interaction_id is None
+        dora.start_session()
+        with pytest.raises(NotFound):
+            dora.send_text("who am I?", interaction_id=interaction)
+        agent_events.close()
+
+
+def test_there_is_no_web_token_to_renew_before_the_first(org: Org) -> None:
+    with org.customer() as dora, pytest.raises(ValueError, match="no web token"):
+        dora.renew_web_token()

@@ -17,7 +17,7 @@ from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
 from parley.service.ports import Store
 
-WEB_TOKEN_LIFETIME = 3600
+WEB_TOKEN_LIFETIME = 3600  # default; PARLEY_WEB_TOKEN_SECONDS
 SIGNING_KEY_NAME = "webtoken-signing-key"
 ALGORITHM = "HS256"
 MAX_VERIFIED_TOKENS = 100_000
@@ -36,13 +36,20 @@ def _invalid(message: str) -> Unauthenticated:
 
 class WebChat:
     def __init__(
-        self, store: Store, clock: Clock, accounts: Accounts, book: InteractionBook, engagement: Engagement
+        self,
+        store: Store,
+        clock: Clock,
+        accounts: Accounts,
+        book: InteractionBook,
+        engagement: Engagement,
+        token_seconds: int = WEB_TOKEN_LIFETIME,
     ) -> None:
         self.store = store
         self.clock = clock
         self.accounts = accounts
         self.book = book
         self.engagement = engagement
+        self.token_seconds = token_seconds
         self._key = ""
         # Tokens whose signature was checked: (org id, contact id, expiry). A customer's page
         # repeats its token on every poll and message, and checking an HS256 signature costs
@@ -52,18 +59,15 @@ class WebChat:
     async def start(self) -> None:
         self._key = await self.store.get_or_create_secret(SIGNING_KEY_NAME, secrets.token_urlsafe(48))
 
-    async def issue_token(self, org_id: str) -> WebToken:
+    async def issue_token(self, org_id: str, contact_id: str | None = None) -> WebToken:
+        """A web token for a new customer, or, given the contact id of a valid token, a renewed
+        one for the same customer (so a chat may outlast one token)."""
         await self.accounts.require_organization(org_id)
         now = int(self.clock.now())
-        contact_id = new_id("ctc")
-        claims = {
-            "sub": contact_id,
-            "org": org_id,
-            "typ": "webchat",
-            "iat": now,
-            "exp": now + WEB_TOKEN_LIFETIME,
-        }
-        return WebToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), contact_id, now + WEB_TOKEN_LIFETIME)
+        contact_id = contact_id or new_id("ctc")
+        expires = now + self.token_seconds
+        claims = {"sub": contact_id, "org": org_id, "typ": "webchat", "iat": now, "exp": expires, "jti": new_id("wtk")}
+        return WebToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), contact_id, expires)
 
     def verify(self, org_id: str, authorization: str | None) -> str:
         """The contact id the web token stands for."""

@@ -80,7 +80,10 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
                     Problem("webToken", "rateLimited", f"too many web tokens for {what}; retry later"),
                     retry_after=decision.retry_after,
                 )
-        token = await p.webchat.issue_token(org_id)
+        # With the Authorization of a valid web token this renews it for the same customer.
+        authorization = request.headers.get("authorization")
+        renewing = p.webchat.verify(org_id, authorization) if authorization else None
+        token = await p.webchat.issue_token(org_id, renewing)
         return Response.json({"tokenId": token.token, "expirationTime": iso(token.expires_at)})
 
     async def open_session(call: ContactCall) -> Response:
@@ -163,7 +166,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             "POST",
             ORG + "/webToken",
             web_token,
-            "Get a web token for a customer",
+            "Get a web token for a customer, or renew one (same customer) with its Authorization",
             "Public Chat",
             cors=True,
             body=Empty,

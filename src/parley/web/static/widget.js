@@ -48,7 +48,8 @@
   var TYPING_RENEW_MS = 9000; // the seed's rule: renew at least once every 9 s while typing
   var POLL_TIMEOUT = 25;
   var STALL_MS = 40000; // the server sends a keep-alive every 15 s
-  var TOKEN_MARGIN_MS = 60000;
+  var RENEW_MARGIN_MS = 300000; // renew a web token 5 minutes before it expires (or at 2/3 of a short life)
+  var RENEW_RETRY_MS = 5000;
   var MAX_MESSAGES = 500;
   var MAX_SEEN = 2000;
   var URL_ONLY = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#@]+(?:[/?#]\S*)?$/;
@@ -60,6 +61,7 @@
     return {
       v: 1,
       token: "",
+      issued: 0,
       expiry: 0,
       sessionId: "",
       lastSeq: 0,
@@ -91,7 +93,7 @@
     } catch (e) {
       s = null;
     }
-    if (!s || s.v !== 1 || !s.token || s.expiry - TOKEN_MARGIN_MS < Date.now()) return freshState();
+    if (!s || s.v !== 1 || !s.token || s.expiry < Date.now() + 2000) return freshState();
     var base = freshState();
     Object.keys(base).forEach(function (k) {
       if (s[k] === undefined || typeof s[k] !== typeof base[k]) s[k] = base[k];
@@ -181,16 +183,62 @@
   // The web token and streaming session, each fetched once even when several calls need it.
   var pendingSession = null;
 
+  // A web token lives an hour (by default). Well before it expires it is renewed with itself
+  // as the credential: the new one names the same customer, so the streaming session and the
+  // chat go on. Only a token that did expire (a tab asleep for too long) ends the chat.
+  var pendingRenewal = null;
+  var renewTimer = 0;
+
+  function renewMargin() {
+    return Math.min(RENEW_MARGIN_MS, (state.expiry - state.issued) / 3);
+  }
+
+  function tokenUsable() {
+    return !!state.token && state.expiry > Date.now() + 2000;
+  }
+
+  function keepToken(body) {
+    state.token = body.tokenId;
+    state.issued = Date.now();
+    state.expiry = Date.parse(body.expirationTime) || Date.now() + 3600000;
+    save();
+    scheduleRenewal();
+  }
+
+  function scheduleRenewal() {
+    window.clearTimeout(renewTimer);
+    if (!state.token || disposed) return;
+    var due = Math.max(0, state.expiry - renewMargin() - Date.now());
+    renewTimer = window.setTimeout(function () { renewToken().then(null, function () {}); }, due);
+  }
+
+  function renewToken() {
+    if (!pendingRenewal) {
+      pendingRenewal = request("POST", "/webToken", { body: {}, session: false })
+        .then(function (res) { return res.json(); })
+        .then(keepToken, function (err) {
+          if (err instanceof ApiError && err.status === 401) {
+            if (chatOpen()) finish("This chat has expired");
+          } else if (tokenUsable()) {
+            window.clearTimeout(renewTimer); // offline or the server is busy: try again soon
+            renewTimer = window.setTimeout(function () { renewToken().then(null, function () {}); }, RENEW_RETRY_MS);
+          }
+          throw err;
+        })
+        .finally(function () { pendingRenewal = null; });
+    }
+    return pendingRenewal;
+  }
+
   function ensureToken() {
-    if (state.token && state.expiry - TOKEN_MARGIN_MS > Date.now()) return Promise.resolve();
+    if (state.token && state.expiry - renewMargin() > Date.now()) return Promise.resolve();
+    if (tokenUsable()) return renewToken();
     return request("POST", "/webToken", { body: {}, auth: false, session: false })
       .then(function (res) { return res.json(); })
       .then(function (body) {
-        state.token = body.tokenId;
-        state.expiry = Date.parse(body.expirationTime) || Date.now() + 3600000;
         state.sessionId = "";
         state.lastSeq = 0;
-        save();
+        keepToken(body);
       });
   }
 
@@ -1040,6 +1088,7 @@
     renderPhase();
     updateLauncherLabel();
     if (state.open || config.open) openWindow(false);
+    scheduleRenewal();
     run();
     flushOutbox();
   }
