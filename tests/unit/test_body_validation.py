@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from parley.api.errors import status_of
+from parley.api.http import parse_query
 from parley.api.schemas import EventQuery, NotificationParms, SendTextParms, SendUrlParms
 from parley.api.validation import convert, decode_body
 from parley.domain.errors import InvalidRequest
@@ -132,3 +133,50 @@ def test_every_bad_query_value_is_reported_at_once() -> None:
     with pytest.raises(InvalidRequest) as caught:
         convert({"maxEvents": "101", "timeout": "soon"}, EventQuery)
     assert [p.scope for p in caught.value.problems] == ["maxEvents", "timeout"]
+
+
+def test_a_number_no_type_can_hold_is_a_clear_400() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        decode_body(b'{"interactionId": "i", "text": "t", "entityName": "n", "entityType": 1e309}', SendTextParms)
+    assert caught.value.problems[0].scope in ("body", "entityType")
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 5000 + b"]" * 5000, b'{"contactData": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001]
+)
+def test_absurdly_deep_nesting_is_a_clear_400(body: bytes) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        decode_body(body, SendTextParms)
+    assert caught.value.problems[0].reason == "malformedJson"
+
+
+def test_a_body_that_is_not_utf8_is_a_clear_400() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        decode_body(
+            b'{"interactionId": "i", "text": "\xff\xfe", "entityName": "n", "entityType": "Agent"}', SendTextParms
+        )
+    assert caught.value.problems[0].message == "the body is not valid UTF-8"
+
+
+def test_nul_in_a_text_is_refused_and_named() -> None:
+    body = b'{"interactionId": "i", "text": "a\\u0000b", "entityName": "n", "entityType": "Agent"}'
+    with pytest.raises(InvalidRequest) as caught:
+        decode_body(body, SendTextParms)
+    assert [(p.scope, p.reason) for p in caught.value.problems] == [("text", "invalidValue")]
+
+
+def test_nul_nested_in_an_object_is_refused_by_its_field() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        decode_body(b'{"contactData": {"notes": ["ok", "x\\u0000"]}}', SendTextParms)
+    assert caught.value.problems[0].scope == "contactData"
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul() -> None:
+    body = b'{"interactionId": "i", "text": "C:\\\\u0000", "entityName": "n", "entityType": "Agent"}'
+    assert decode_body(body, SendTextParms).text == "C:\\u0000"
+
+
+def test_nul_in_a_query_parameter_is_refused_and_named() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_query(b"email=a%00b&maxResults=5")
+    assert caught.value.problems[0].scope == "email"

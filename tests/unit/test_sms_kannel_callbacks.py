@@ -18,6 +18,7 @@ MO = "secret=k&from=%2B4915112345678&to=%2B4930901820&id=8c0c-5a94&time=17957087
         ("%00H%00i%D8%3D%DE%00", "2", "UTF-16BE", "Hi\N{GRINNING FACE}"),
         ("%80+caf%E9", "0", "WINDOWS-1252", "€ café"),
         ("%FF%FEok", "1", "8-BIT", "\ufffd\ufffdok"),
+        ("a%00b", "0", "UTF-8", "a\ufffdb"),
     ],
 )
 def test_an_mo_text_is_decoded_with_the_charset_kannel_names(
@@ -33,6 +34,12 @@ def test_an_mo_text_is_decoded_with_the_charset_kannel_names(
 def test_a_call_without_the_right_secret_is_refused(query: str) -> None:
     with pytest.raises(Unauthenticated):
         parse_mo(query, "k")
+
+
+def test_an_mo_whose_gateway_id_holds_a_nul_is_refused() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_mo(MO.replace("id=8c0c-5a94", "id=8c0c%00"), "k")
+    assert caught.value.problems[0].scope == "id"
 
 
 def test_an_mo_without_a_sender_is_refused() -> None:

@@ -81,8 +81,8 @@ class ParleyASGI:
     async def _dispatch(self, scope: Scope, receive: Receive, request_id: str, match: RouteMatch | None) -> Response:
         method: str = scope["method"]
         path: str = scope["path"]
-        if match is None:
-            raise NotFound.of("path", "unknownPath", f"no endpoint at {path}")
+        if match is None or "\x00" in path:
+            raise NotFound.of("path", "unknownPath", f"no endpoint at {path.replace(chr(0), '%00')}")
         if method == "OPTIONS" and match.cors:
             return Response(
                 204,

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
+from parley.api.validation import refuse_nul
+
 JSON_ENCODER = msgspec.json.Encoder()
 
 
@@ -168,4 +170,6 @@ class Router:
 def parse_query(raw: bytes) -> dict[str, str]:
     if not raw:
         return {}
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    refuse_nul(query)
+    return query

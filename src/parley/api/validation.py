@@ -27,12 +27,65 @@ def _decoder(schema: type[T]) -> msgspec.json.Decoder[T]:
 def decode_body(body: bytes, schema: type[T]) -> T:
     if not body.strip():
         raise InvalidRequest.of("body", "emptyBody", "the request body is empty; a JSON object is required")
+    if b"\\u0000" in body:  # rare enough to look closer only then
+        refuse_nul_in_json(body)
     try:
         return _decoder(schema).decode(body)
     except msgspec.ValidationError:
-        raise InvalidRequest(*collect_problems(msgspec.json.decode(body), schema)) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidRequest.of("body", "malformedJson", f"the body is not valid JSON: {exc}") from None
+        pass  # (a subclass of DecodeError) readable JSON that does not fit: say which fields
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise _unreadable(exc) from None
+    try:
+        raw = msgspec.json.decode(body)
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as exc:
+        raise _unreadable(exc) from None
+    raise InvalidRequest(*collect_problems(raw, schema))
+
+
+def refuse_nul(fields: dict[str, str]) -> None:
+    """NUL is never part of a name, an id or a chat text, and PostgreSQL cannot store it."""
+    bad = [name for name, value in fields.items() if "\x00" in value or "\x00" in name]
+    if bad:
+        raise InvalidRequest(*(_nul_problem(name) for name in bad))
+
+
+def refuse_nul_in_json(body: bytes) -> None:
+    try:
+        raw = msgspec.json.decode(body)
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as exc:
+        raise _unreadable(exc) from None
+    fields = raw.items() if isinstance(raw, dict) else [("body", raw)]
+    try:
+        bad = [str(name) for name, value in fields if "\x00" in str(name) or _holds_nul(value)]
+    except RecursionError:
+        raise _unreadable(RecursionError()) from None
+    if bad:
+        raise InvalidRequest(*(_nul_problem(name) for name in bad))
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in str(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _nul_problem(name: str) -> Problem:
+    shown = name.replace("\x00", "\\0")
+    return Problem(shown, "invalidValue", f"{shown} may not contain NUL characters")
+
+
+def _unreadable(exc: Exception) -> InvalidRequest:
+    if isinstance(exc, UnicodeDecodeError):
+        return InvalidRequest.of("body", "malformedJson", "the body is not valid UTF-8")
+    if isinstance(exc, RecursionError):
+        return InvalidRequest.of("body", "malformedJson", "the body nests arrays or objects too deeply")
+    if isinstance(exc, msgspec.ValidationError):  # e.g. a number no type can hold, such as 1e309
+        return InvalidRequest.of("body", "invalidValue", f"the body cannot be read: {exc}")
+    return InvalidRequest.of("body", "malformedJson", f"the body is not valid JSON: {exc}")
 
 
 def convert(data: dict[str, Any], schema: type[T]) -> T:

@@ -56,6 +56,8 @@ def routes(p: Parley) -> list[Route]:
                 form = dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
                 raise OAuthError(400, "invalid_request", "the form is not UTF-8") from None
+            if any("\x00" in k or "\x00" in v for k, v in form.items()):
+                raise OAuthError(400, "invalid_request", "the form may not contain NUL characters")
             client_id, secret = basic_credentials(request.headers.get("authorization"))
             if client_id is None:
                 client_id, secret = form.get("client_id"), form.get("client_secret")

@@ -30,7 +30,8 @@ def parse_mo(query: str, secret: str) -> InboundSms:
         gateway_id=_required(params, "id"),
         sender=_required(params, "from"),
         receiver=_required(params, "to"),
-        text=raw.decode(_codec(charset), errors="replace"),
+        # NUL is no character a person typed, and PostgreSQL cannot store it.
+        text=raw.decode(_codec(charset), errors="replace").replace("\x00", "\ufffd"),
         sent_at=_number(params, "time", float),
     )
 
@@ -76,6 +77,8 @@ def _required(params: dict[str, str], name: str) -> str:
     value = _text(params, name)
     if not value:
         raise _bad(name, f"the gateway did not send {name}")
+    if "\x00" in value:
+        raise _bad(name, f"{name} may not contain NUL characters")
     return value
 
 
