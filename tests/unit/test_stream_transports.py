@@ -6,8 +6,11 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
+from parley.domain.errors import InvalidRequest
 from parley.service.ports import StreamSession
-from parley.streaming.sse import event_stream
+from parley.streaming.sse import event_stream, parse_last_event_id
 from parley.streaming.websocket import WebSocketStream
 from tests.unit.world import World
 
@@ -91,3 +94,34 @@ async def test_a_server_sent_event_stream_ends_when_the_server_stops(world: Worl
                 await world.parley.engine.close()
     assert frames[0].startswith(b"retry:")
     assert len(frames) == 2
+
+
+async def test_frames_the_server_cannot_use_are_ignored_and_the_stream_goes_on(world: World) -> None:
+    session = await world.session(await world.user("Ada"))
+    await publish(world, session, 2)
+    socket = FakeSocket()
+    for text in ("[" * 5000, "not json", '{"resumeAfter": -1}', '{"resumeAfter": true}', '{"acknowledge": 1e400}'):
+        socket.incoming.put_nowait({"type": "websocket.receive", "text": text})
+
+    async def replay_once(seen: list[int]) -> None:
+        if seen == [1, 2]:
+            socket.client_says({"resumeAfter": 1})
+        if len(seen) == 3:
+            socket.incoming.put_nowait({"type": "websocket.disconnect"})
+
+    socket.on_frame.append(replay_once)
+    async with asyncio.timeout(5):
+        await stream_over(world, session, socket).run()
+    assert socket.sequence_numbers() == [1, 2, 2]
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "٣", "9" * 16, "abc"])
+def test_a_last_event_id_that_is_no_sequence_number_is_a_clear_400(raw: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_last_event_id(raw)
+    assert caught.value.problems[0].scope == "last-event-id"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, None), ("", None), (" 42 ", 42), ("0", 0)])
+def test_a_last_event_id_names_where_to_resume(raw: str | None, expected: int | None) -> None:
+    assert parse_last_event_id(raw) == expected

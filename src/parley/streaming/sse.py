@@ -16,9 +16,10 @@ BATCH = 100
 def parse_last_event_id(raw: str | None) -> int | None:
     if raw is None or raw.strip() == "":
         return None
-    if not raw.strip().isdigit():
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
         raise InvalidRequest.of("last-event-id", "invalidValue", "Last-Event-ID must be a sequence number")
-    return int(raw.strip())
+    return int(value)
 
 
 async def event_stream(

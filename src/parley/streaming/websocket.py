@@ -27,6 +27,11 @@ BATCH = 100
 CREDENTIAL_KEYS = ("authorization", "x-api-key", "via-client-sessionid")
 
 
+def _sequence_number(value: Any) -> bool:
+    """A frame's sequence number: anything else in the frame is ignored, as an unknown key is."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
+
+
 def close_code(error: ParleyError) -> int:
     return 4401 if status_of(error) == 401 else 4400
 
@@ -94,7 +99,7 @@ class WebSocketStream:
             text = message["bytes"].decode("utf-8", "replace")
         try:
             return json.loads(text or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidRequest.of("body", "malformedJson", "frames must be JSON") from None
 
     async def _serve(self, session: StreamSession) -> None:
@@ -138,10 +143,10 @@ class WebSocketStream:
                     continue
                 if not isinstance(frame, dict):
                     continue
-                if isinstance(frame.get("resumeAfter"), int):
+                if _sequence_number(frame.get("resumeAfter")):
                     resume_request[0] = frame["resumeAfter"]
                     restart.set()
-                if isinstance(frame.get("acknowledge"), int):
+                if _sequence_number(frame.get("acknowledge")):
                     await self.streaming.acknowledge(session, frame["acknowledge"])
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(read())]
