@@ -242,6 +242,8 @@ def test_openapi_document_covers_every_endpoint(module_org: Org) -> None:
         assert {"400", "401", "404", "405", "410", "422", "429", "500", "503"} <= set(op["responses"])
     assert "/tokenservice/oauth2/access_token" in paths
     assert f"{base}/streaming/events" in paths and f"{base}/publicChat/messaging/chat" in paths
+    # a web token is had without credentials, or renewed with one
+    assert paths[f"{base}/webToken"]["post"]["security"] == [{}, {"webToken": []}]
     schemas = doc["components"]["schemas"]
     assert schemas["SendTextParms"]["properties"]["entityType"]["enum"] == ["Agent", "Monitor", "System"]
     page = module_org.http.get("/docs")

@@ -29,6 +29,7 @@ STATUS_TEXT = {
     503: "Service Unavailable",
 }
 DEFAULT_ERRORS = (400, 401, 404, 405, 413, 415, 422, 429, 500)
+ANONYMOUS = "anonymous"  # in Route.security: the endpoint may also be called without credentials
 HEADER_DOCS = {
     "x-api-key": "API key of the organization; rate limits are counted per key",
     "via-client-sessionid": "The caller's streaming session",
@@ -123,7 +124,8 @@ def _operation(r: Route, schema_of: dict[Any, Any]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if r.security:
-        op["security"] = [{name: []} for name in r.security]
+        # OpenAPI spells "no credentials needed" as an empty requirement.
+        op["security"] = [{} if name == ANONYMOUS else {name: []} for name in r.security]
     if r.body is not None:
         op["requestBody"] = {
             "required": True,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.api.errors import render_error
 from parley.api.http import Request, Response, Route
+from parley.api.openapi import ANONYMOUS
 from parley.api.routes.common import ORG, json_body, long_poll, optional_json_body, sse
 from parley.api.schemas import (
     ChatStarted,
@@ -168,6 +169,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
             web_token,
             "Get a web token for a customer, or renew one (same customer) with its Authorization",
             "Public Chat",
+            security=(ANONYMOUS, "webToken"),
             cors=True,
             body=Empty,
             response=WebTokenResponse,
