@@ -283,7 +283,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
-        access_log=False,
+        access_log=settings.access_log,  # off by default: it formats and writes a line on every request
         log_level=settings.log_level.lower(),
         lifespan="on",
         timeout_graceful_shutdown=5,

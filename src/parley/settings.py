@@ -51,6 +51,7 @@ class Settings:
     session_queue_limit: int = 10_000
     token_cache_seconds: float = 5.0
     log_level: str = "info"
+    access_log: bool = False
     cors_origins: str = "*"
     # SMS (docs/sms.md): off unless a gateway is set
     sms_gateway: str = ""
@@ -109,6 +110,7 @@ class Settings:
             data_dir=data_dir,
             session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
             log_level=e.get("PARLEY_LOG_LEVEL", "info") or "info",
+            access_log=_flag(e, "PARLEY_ACCESS_LOG"),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
             sms_webhook_secret=e.get("PARLEY_SMS_WEBHOOK_SECRET", ""),
@@ -117,6 +119,15 @@ class Settings:
             sms_retry_backoff_seconds=num("PARLEY_SMS_RETRY_BACKOFF_SECONDS", 2.0),
             sms_default_region=(e.get("PARLEY_SMS_DEFAULT_REGION", "") or "").upper(),
         )
+
+
+def _flag(e: Mapping[str, str], name: str) -> bool:
+    raw = (e.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{name}={raw!r} is not a yes/no value (1/0, true/false, yes/no, on/off)")
 
 
 def _web_token_seconds(seconds: int) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.server import PARLEY
+from tests.e2e.server import PARLEY, running_server
 
 
 def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,3 +106,23 @@ def test_unsupported_database_url_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "PARLEY_DATABASE_URL" in done.stderr or "database URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("flag", "logged"), [("1", True), ("", False)])
+def test_serve_logs_each_request_only_when_asked(tmp_path: Path, flag: str, logged: bool) -> None:
+    with running_server(tmp_path / "data", {"PARLEY_ACCESS_LOG": flag, "PARLEY_LOG_LEVEL": "info"}) as server:
+        assert httpx.get(server.base_url + "/openapi.json?from=access-log-test").status_code == 200
+        deadline = time.monotonic() + 5
+        while logged and "access-log-test" not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = next((x for x in server.log().splitlines() if "access-log-test" in x), "")
+    assert bool(line) == logged
+    if logged:
+        assert '"GET /openapi.json?from=access-log-test HTTP/1.1" 200' in line
+
+
+def test_a_flag_that_is_no_yes_or_no_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path), "PARLEY_ACCESS_LOG": "maybe"}
+    done = subprocess.run([PARLEY, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "PARLEY_ACCESS_LOG" in done.stderr and "Traceback" not in done.stderr
