@@ -157,14 +157,11 @@ class Gate:
                 )
                 return render_error(limited, limit)
             try:
-                if "idempotency-key" in headers:
-                    response = await self.idempotency.run(
-                        request,
-                        principal.api_key_id,
-                        lambda idem: handler(AgentCall(request, principal, idem)),
-                    )
-                else:
-                    response = await handler(AgentCall(request, principal, None))
+                response = await self.idempotency.run(
+                    request,
+                    principal.api_key_id,
+                    lambda idem: handler(AgentCall(request, principal, idem)),
+                )
             except ParleyError as exc:
                 response = render_error(exc)
             response.headers.extend(limit)

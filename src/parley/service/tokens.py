@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from parley.clock import Clock
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Principal
 from parley.domain.errors import Unauthenticated
 from parley.domain.ids import hash_secret, new_secret, secret_matches
+from parley.service.cache import ExpiringCache
 from parley.service.ports import Store
 
 TOKEN_LIFETIME_SECONDS = 3600
 EXPIRES_IN_SECONDS = 3599  # what the token endpoint advertises, as Alvaria does
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class OAuthError(Exception):
@@ -41,7 +38,7 @@ class TokenService:
         self.clock = clock
         # A client's record is read once per cache period, not once per token: a revocation
         # made by another process takes effect within it, as for access tokens.
-        self._clients: _Cache[str, OAuthClient | None] = _Cache(clock, cache_seconds)
+        self._clients: ExpiringCache[str, OAuthClient | None] = ExpiringCache(clock, cache_seconds)
 
     async def issue(
         self,
@@ -90,30 +87,6 @@ class TokenService:
         return client
 
 
-class _Cache(Generic[K, V]):
-    """A small time-bounded cache so the hot path does not ask the database every request."""
-
-    def __init__(self, clock: Clock, ttl: float, max_entries: int = 100_000) -> None:
-        self.clock = clock
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: dict[K, tuple[float, V]] = {}
-
-    def get(self, key: K) -> tuple[bool, V | None]:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < self.clock.monotonic():
-            return False, None
-        return True, entry[1]
-
-    def put(self, key: K, value: V) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key] = (self.clock.monotonic() + self.ttl, value)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
 def _unauth(scope: str, reason: str, message: str) -> Unauthenticated:
     return Unauthenticated.of(scope, reason, message)
 
@@ -124,11 +97,11 @@ class Authenticator:
     def __init__(self, store: Store, clock: Clock, cache_seconds: float) -> None:
         self.store = store
         self.clock = clock
-        self._tokens: _Cache[str, AccessToken | None] = _Cache(clock, cache_seconds)
-        self._keys: _Cache[str, ApiKey | None] = _Cache(clock, cache_seconds)
+        self._tokens: ExpiringCache[str, AccessToken | None] = ExpiringCache(clock, cache_seconds)
+        self._keys: ExpiringCache[str, ApiKey | None] = ExpiringCache(clock, cache_seconds)
         # By the headers exactly as sent: a desktop repeats the same pair on every request, so
         # most requests are one dictionary lookup, with no digest computed.
-        self._pairs: _Cache[tuple[str, str | None], tuple[AccessToken | None, ApiKey | None]] = _Cache(
+        self._pairs: ExpiringCache[tuple[str, str | None], tuple[AccessToken | None, ApiKey | None]] = ExpiringCache(
             clock, cache_seconds
         )
 

@@ -13,6 +13,7 @@ from parley.domain.errors import Unauthenticated
 from parley.domain.ids import new_id
 from parley.domain.interactions import ChannelType, Interaction
 from parley.service.accounts import Accounts
+from parley.service.cache import ExpiringCache
 from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
 from parley.service.ports import Store
@@ -20,7 +21,6 @@ from parley.service.ports import Store
 WEB_TOKEN_LIFETIME = 3600  # default; PARLEY_WEB_TOKEN_SECONDS
 SIGNING_KEY_NAME = "webtoken-signing-key"
 ALGORITHM = "HS256"
-MAX_VERIFIED_TOKENS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class WebChat:
         # Tokens whose signature was checked: (org id, contact id, expiry). A customer's page
         # repeats its token on every poll and message, and checking an HS256 signature costs
         # more than the rest of a poll.
-        self._verified: dict[str, tuple[str, str, float]] = {}
+        self._verified: ExpiringCache[str, tuple[str, str, float]] = ExpiringCache(clock, token_seconds)
 
     async def start(self) -> None:
         self._key = await self.store.get_or_create_secret(SIGNING_KEY_NAME, secrets.token_urlsafe(48))
@@ -77,7 +77,9 @@ class WebChat:
         if kind.lower() != "bearer" or not token.strip():
             raise _invalid("use 'Authorization: Bearer <tokenId>'")
         token = token.strip()
-        known = self._verified.get(token) or self._check_signature(token)
+        _, known = self._verified.get(token)
+        if known is None:
+            known = self._check_signature(token)
         token_org, contact_id, expires_at = known
         if token_org != org_id:
             raise _invalid("the web token is not valid for this organization")
@@ -98,9 +100,7 @@ class WebChat:
         if claims.get("typ") != "webchat":
             raise _invalid("the web token is not valid for this organization")
         known = (str(claims["org"]), str(claims["sub"]), float(claims["exp"]))
-        if len(self._verified) >= MAX_VERIFIED_TOKENS:
-            self._verified.clear()
-        self._verified[token] = known
+        self._verified.put(token, known)
         return known
 
     async def start_chat(

@@ -209,7 +209,11 @@
     window.clearTimeout(renewTimer);
     if (!state.token || disposed) return;
     var due = Math.max(0, state.expiry - renewMargin() - Date.now());
-    renewTimer = window.setTimeout(function () { renewToken().then(null, function () {}); }, due);
+    renewTimer = window.setTimeout(renewInBackground, due);
+  }
+
+  function renewInBackground() {
+    renewToken().then(null, function () {}); // a failure retries or ends the chat by itself
   }
 
   function renewToken() {
@@ -221,7 +225,7 @@
             if (chatOpen()) finish("This chat has expired");
           } else if (tokenUsable()) {
             window.clearTimeout(renewTimer); // offline or the server is busy: try again soon
-            renewTimer = window.setTimeout(function () { renewToken().then(null, function () {}); }, RENEW_RETRY_MS);
+            renewTimer = window.setTimeout(renewInBackground, RENEW_RETRY_MS);
           }
           throw err;
         })
