@@ -132,6 +132,8 @@ class ParleyASGI:
             watcher.cancel()
             if not handler.done():
                 handler.cancel()
+        if not handler.done():
+            await asyncio.wait({handler})  # let the cancellation land; a cancelled handler raises nothing here
         if handler.cancelled():
             return Response(499)  # nobody is listening; never sent
         return handler.result()

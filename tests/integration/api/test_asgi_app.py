@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -78,3 +79,36 @@ async def test_head_is_answered_like_get_without_a_body(client: httpx.AsyncClien
     r = await client.head("/items/7")
     assert r.status_code == 200 and r.content == b""
     await client.aclose()
+
+
+async def test_a_long_poll_whose_client_goes_away_is_stopped_without_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stopped = asyncio.Event()
+
+    async def wait_forever(request: Request) -> Response:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+        return Response(200)
+
+    router = Router()
+    router.add(Route("GET", "/poll", wait_forever, "poll", "Test", long_poll=True))
+    asgi = ParleyASGI(router, max_body_bytes=1024)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/poll", "headers": [], "query_string": b""}
+    with caplog.at_level(logging.ERROR, logger="parley.api"):
+        async with asyncio.timeout(5):
+            await asgi(scope, receive, send)
+    assert stopped.is_set()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not any(m.get("status") == 500 for m in sent)
