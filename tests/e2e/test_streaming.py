@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 
@@ -77,6 +78,21 @@ def test_long_poll_wakes_the_moment_an_event_arrives(module_org: Org, ada: Agent
     assert result["count"] >= 1
     assert result["elapsed"] < 5
     assert time.monotonic() - sent < 2
+
+
+def test_a_poll_whose_client_hung_up_takes_no_event(module_org: Org, ada: Agent, chat: tuple[Customer, str]) -> None:
+    customer, interaction = chat
+    customer.drain()
+    url = httpx.URL(module_org.http.base_url.join(module_org.base + "/publicChat/streaming/events"))
+    head = [f"GET {url.raw_path.decode()}?maxEvents=100&timeout=20 HTTP/1.1", f"Host: {url.host}:{url.port}"]
+    head += [f"{name}: {value}" for name, value in customer.headers().items()]
+    with socket.create_connection((url.host, url.port)) as hung_up:
+        hung_up.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        time.sleep(0.3)  # the poll is waiting on the server
+    time.sleep(0.3)  # and the server has seen the hang-up
+    assert ada.send_text(interaction, "still here?").status_code == 202
+    texts = [e["payload"]["text"] for e in customer.fetch(timeout=5) if e["eventType"] == "messaging.Text"]
+    assert texts == ["still here?"]
 
 
 def test_poll_times_out_with_an_empty_list(module_org: Org, ada: Agent) -> None:

@@ -118,25 +118,33 @@ class ParleyASGI:
         return await match.route.handler(request)
 
     async def _unless_disconnected(self, work: Awaitable[Response], receive: Receive) -> Response:
-        """Run a long poll, but stop it (taking nothing) the moment its client goes away."""
+        """Run a long poll, but stop it (taking nothing) the moment its client goes away.
 
-        async def disconnected() -> None:
+        The poll runs inline and one watcher task cancels it on a disconnect: cheaper than
+        running the poll as a task of its own and waiting for the first of the two.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        state = {"running": True, "gone": False}
+
+        async def watch() -> None:
             while (await receive())["type"] != "http.disconnect":
                 pass
+            if state["running"]:  # still inside ``work``: the cancellation lands there
+                state["gone"] = True
+                task.cancel()
 
-        handler = asyncio.ensure_future(work)
-        watcher = asyncio.ensure_future(disconnected())
+        watcher = asyncio.create_task(watch())
         try:
-            await asyncio.wait({handler, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            response = await work
+        except asyncio.CancelledError:
+            if state["gone"] and task.uncancel() == 0:
+                return Response(499)  # nobody is listening; never sent
+            raise
         finally:
+            state["running"] = False
             watcher.cancel()
-            if not handler.done():
-                handler.cancel()
-        if not handler.done():
-            await asyncio.wait({handler})  # let the cancellation land; a cancelled handler raises nothing here
-        if handler.cancelled():
-            return Response(499)  # nobody is listening; never sent
-        return handler.result()
+        return response
 
     def _cors_headers(self, scope: Scope) -> list[tuple[str, str]]:
         origin = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"origin"), None)
