@@ -206,3 +206,32 @@ async def test_sqlite_writes_reach_the_database_file_through_background_checkpoi
         assert rows_in_the_file_alone() == 300
     finally:
         await store.close()
+
+
+def log_generation(wal: Path) -> int:
+    """The write-ahead log header's checkpoint sequence number: one more each time the log
+    starts afresh (https://www.sqlite.org/fileformat.html#the_write_ahead_log)."""
+    with wal.open("rb") as f:
+        return int.from_bytes(f.read(16)[12:16], "big")
+
+
+async def test_a_sqlite_log_starts_afresh_under_sustained_writes(tmp_path: Path) -> None:
+    """Commits that never pause would otherwise keep any checkpoint from finishing, and the
+    write-ahead log would grow for as long as the load lasts (by hundreds of megabytes here)."""
+    path = tmp_path / "parley.db"
+    store = cast(SqlStore, open_store(f"sqlite:///{path}"))
+    await store.start()
+    writer = cast(LoopGroupWriter, store._writer)
+    writer._restart_frames, writer._checkpoint_seconds = 64, 0.05
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        seq = 0
+        await store.add_message(s.message(seq := seq + 1))
+        first = log_generation(tmp_path / "parley.db-wal")
+        while loop.time() < deadline:
+            await store.add_message(s.message(seq := seq + 1))  # a commit every turn of the loop
+        assert log_generation(tmp_path / "parley.db-wal") - first >= 2
+        assert in_order(await store.transcript(s.ORG, "int_1")) == list(range(1, seq + 1))
+    finally:
+        await store.close()

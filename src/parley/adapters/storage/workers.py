@@ -32,6 +32,10 @@ T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
 
 MAX_GROUP = 1000
+RESTART_WAL_FRAMES = 8192  # 32 MiB of 4 KiB pages
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+CHECKPOINT_NICENESS = 10
+RESTART_HOLD_LIMIT_SECONDS = 0.5  # a loop this late to hold is busy elsewhere; try next time
 
 
 class StoreClosed(RuntimeError):
@@ -202,15 +206,29 @@ class LoopGroupWriter(GroupCommitWriter):
     of the loop forms one group, committed at the start of the next turn. What can take long is
     a checkpoint (it syncs the database file), so the write connection never checkpoints by
     itself: a thread with its own connection does, in the background.
+
+    SQLite starts the log afresh only when a write begins after a checkpoint has copied all of
+    it, which never happens while commits keep arriving faster than a checkpoint syncs: the log
+    would grow by megabytes a second for as long as the load lasts. So once it passes
+    ``restart_frames``, the checkpointer asks the loop to hold new commits (the loop goes on
+    serving; writes wait in the next group), copies the last frames, and lets the held group
+    commit, which restarts the log. The hold lasts one short checkpoint.
     """
 
-    def __init__(self, dialect: Dialect, checkpoint_seconds: float = 1.0) -> None:
+    def __init__(
+        self, dialect: Dialect, checkpoint_seconds: float = 1.0, restart_frames: int = RESTART_WAL_FRAMES
+    ) -> None:
         super().__init__(dialect)
         self._checkpoint_seconds = checkpoint_seconds
+        self._restart_frames = restart_frames
         self._pending: list[_Write] = []
         self._flush_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._held = False
+        self._holding = threading.Event()  # set on the loop once commits are held
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self.log_restarts = 0  # times the log was started afresh under load, for tests and benchmarks
 
     def open(self) -> None:
         self._reconnect()
@@ -221,22 +239,37 @@ class LoopGroupWriter(GroupCommitWriter):
     def _reconnect(self) -> Cursor:
         cursor = self._dialect.connect(for_writes=True)
         cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        # A log that grew large before a restart is cut back to this size.
+        cursor.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
         self._cursor = cursor
         return cursor
 
     async def submit(self, run: Callable[[Cursor], T], *, reads: bool = False) -> T:
         if self._closed or self._checkpointer is None:
             raise StoreClosed("the store is not open")
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append(_Write(run, reads, loop, future))
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and not self._held:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return await future
 
+    def _hold(self) -> None:
+        self._held = True
+        self._holding.set()
+
+    def _release(self) -> None:
+        self._held = False
+        self._holding.clear()
+        if self._pending and not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self._held:
+            return  # the release schedules the held group
         group, self._pending = self._pending, []
         for start in range(0, len(group), MAX_GROUP):
             part = group[start : start + MAX_GROUP]
@@ -246,15 +279,19 @@ class LoopGroupWriter(GroupCommitWriter):
     async def aclose(self) -> None:
         """Commit what is still queued, then stop."""
         self._closed = True
+        await asyncio.to_thread(self._stop_checkpointer)
+        self._held = False
         if self._pending:
             self._flush()
-        await asyncio.to_thread(self._shut_down)
+        await asyncio.to_thread(self._close_writer)
 
-    def _shut_down(self) -> None:
+    def _stop_checkpointer(self) -> None:
         self._stop_checkpoints.set()
         if self._checkpointer is not None:
             self._checkpointer.join()
             self._checkpointer = None
+
+    def _close_writer(self) -> None:
         if self._cursor is not None:
             self._checkpoint(self._cursor)
             self._cursor.connection.close()
@@ -265,28 +302,58 @@ class LoopGroupWriter(GroupCommitWriter):
         cursor = self._dialect.connect(for_writes=False)
         try:
             while not self._stop_checkpoints.wait(self._checkpoint_seconds):
-                self._checkpoint(cursor)
+                in_log, copied = self._checkpoint(cursor)
+                if in_log >= self._restart_frames and copied >= 0:
+                    self._restart_log(cursor)
         finally:
             cursor.connection.close()
 
+    def _restart_log(self, cursor: Cursor) -> None:
+        """Hold commits for one checkpoint that copies the whole log, so the next commit
+        starts it afresh."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._hold)
+        except RuntimeError:
+            return  # the loop is closed
+        try:
+            if not self._holding.wait(RESTART_HOLD_LIMIT_SECONDS):
+                return
+            in_log, copied = self._checkpoint(cursor)
+            if in_log == copied:
+                self.log_restarts += 1
+        finally:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._release)
+
     @staticmethod
-    def _checkpoint(cursor: Cursor) -> None:
-        # PASSIVE never waits for (or blocks) readers and writers; what it cannot copy now it
-        # copies next time.
-        with contextlib.suppress(Exception):
+    def _checkpoint(cursor: Cursor) -> tuple[int, int]:
+        """One PASSIVE checkpoint: frames in the log and frames copied so far (-1 if it failed).
+
+        PASSIVE never waits for (or blocks) readers and writers; what it cannot copy now it
+        copies next time.
+        """
+        try:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.fetchall()
+            _busy, in_log, copied = cursor.fetchone()
+        except Exception:
+            return 0, -1
+        return int(in_log), int(copied)
 
 
 def _lowest_priority() -> None:
-    """Give the calling thread the lowest scheduling priority.
+    """Give the calling thread a low scheduling priority.
 
     Linux schedules threads like processes, so a checkpoint would otherwise share the core
-    evenly with the event loop and stall it for milliseconds at a time. (Not the idle class:
-    a thread there can sit descheduled while holding the GIL the loop is waiting for.)
+    evenly with the event loop and stall it for milliseconds at a time. Not the lowest (19):
+    on a saturated core that starves the checkpoints, and the log then grows without bound.
+    Not the idle class either: a thread there can sit descheduled while holding the GIL the
+    loop is waiting for.
     """
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECKPOINT_NICENESS)
 
 
 class ReaderPool:
