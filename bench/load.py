@@ -179,7 +179,8 @@ class LoadClient:
         total = int(rate * seconds)
         timing = _Timing([0] * total, [0] * total, [0] * total, [0] * total, [0] * total)
         backlog: deque[int] = deque()
-        free: list[HttpConnection] = []
+        # Used in turn, so that none sits idle past the server's keep-alive timeout (5 s).
+        free: deque[HttpConnection] = deque()
 
         def fire(conn: HttpConnection, index: int) -> None:
             conn.current = index
@@ -206,7 +207,7 @@ class LoadClient:
             while index < due:
                 timing.scheduled[index] = start + int(index * interval)
                 if free:
-                    fire(free.pop(), index)
+                    fire(free.popleft(), index)
                 else:
                     backlog.append(index)
                 index += 1
