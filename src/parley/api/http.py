@@ -167,9 +167,21 @@ class Router:
         return None, {}
 
 
+# Pollers repeat one query string request after request; parsing it costs more than the poll.
+_QUERIES: dict[bytes, dict[str, str]] = {}
+_QUERIES_KEPT = 256
+_QUERY_KEPT_BYTES = 256
+
+
 def parse_query(raw: bytes) -> dict[str, str]:
     if not raw:
         return {}
-    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
-    refuse_nul(query)
-    return query
+    known = _QUERIES.get(raw)
+    if known is None:
+        known = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+        refuse_nul(known)
+        if len(raw) <= _QUERY_KEPT_BYTES:
+            if len(_QUERIES) >= _QUERIES_KEPT:
+                _QUERIES.clear()
+            _QUERIES[raw] = known
+    return dict(known)
