@@ -284,6 +284,7 @@ def _serve(args: argparse.Namespace) -> int:
         http="httptools",
         ws="websockets-sansio",
         access_log=settings.access_log,  # off by default: it formats and writes a line on every request
+        server_header=False,  # no need to tell every client which server software answers
         log_level=settings.log_level.lower(),
         lifespan="on",
         timeout_graceful_shutdown=5,

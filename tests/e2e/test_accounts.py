@@ -251,7 +251,10 @@ def test_openapi_document_covers_every_endpoint(module_org: Org) -> None:
 
 
 def test_health_and_unknown_static_file(module_org: Org) -> None:
-    assert module_org.http.get("/healthz").json() == {"status": "ok"}
+    health = module_org.http.get("/healthz")
+    assert health.json() == {"status": "ok"}
+    assert "server" not in health.headers  # the server software is not advertised
+    assert "date" in health.headers
     assert module_org.http.get("/static/nothing.js").status_code == 404
     js = module_org.http.get("/static/docs.js")
     assert js.status_code == 200
