@@ -32,8 +32,10 @@ T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
 
 MAX_GROUP = 1000
-RESTART_WAL_FRAMES = 8192  # 32 MiB of 4 KiB pages
+RESTART_WAL_FRAMES = 16384  # 64 MiB of 4 KiB pages
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+CATCH_UP_PASSES = 8
+CATCH_UP_FRAMES = 256  # frames a pass may find new before the held pass
 CHECKPOINT_NICENESS = 10
 RESTART_HOLD_LIMIT_SECONDS = 0.5  # a loop this late to hold is busy elsewhere; try next time
 
@@ -210,7 +212,7 @@ class LoopGroupWriter(GroupCommitWriter):
     SQLite starts the log afresh only when a write begins after a checkpoint has copied all of
     it, which never happens while commits keep arriving faster than a checkpoint syncs: the log
     would grow by megabytes a second for as long as the load lasts. So once it passes
-    ``restart_frames``, the checkpointer asks the loop to hold new commits (the loop goes on
+    ``restart_frames``, the checkpointer catches up with it and then asks the loop to hold new commits (the loop goes on
     serving; writes wait in the next group), copies the last frames, and lets the held group
     commit, which restarts the log. The hold lasts one short checkpoint.
     """
@@ -304,16 +306,28 @@ class LoopGroupWriter(GroupCommitWriter):
             while not self._stop_checkpoints.wait(self._checkpoint_seconds):
                 in_log, copied = self._checkpoint(cursor)
                 if in_log >= self._restart_frames and copied >= 0:
-                    self._restart_log(cursor)
+                    self._restart_log(cursor, in_log)
         finally:
             cursor.connection.close()
 
-    def _restart_log(self, cursor: Cursor) -> None:
+    def _restart_log(self, cursor: Cursor, in_log: int) -> None:
         """Hold commits for one checkpoint that copies the whole log, so the next commit
-        starts it afresh."""
+        starts it afresh.
+
+        First, without holding anything, checkpoint again until a pass finds little new in the
+        log: what the held pass has left to copy, and so the hold, is then short (a few ms, most
+        of it the sync of the database file).
+        """
         loop = self._loop
         if loop is None:
             return
+        for _ in range(CATCH_UP_PASSES):
+            before = in_log
+            in_log, copied = self._checkpoint(cursor)
+            if copied < 0:
+                return
+            if in_log - before < CATCH_UP_FRAMES:
+                break
         try:
             loop.call_soon_threadsafe(self._hold)
         except RuntimeError:
