@@ -33,8 +33,14 @@ class _Session:
     delivered: int = 0
     acked: int = 0
     waiting: int = 0
-    wakeup: asyncio.Event | None = None
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)  # polls waiting for an event
     dropped: str | None = None
+
+    def wake(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     @property
     def first_seq(self) -> int:
@@ -46,6 +52,11 @@ class _Session:
 
 
 _NOBODY: Mapping[str, _Session] = MappingProxyType({})
+
+
+def _stop_waiting(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class MemoryEventEngine:
@@ -69,8 +80,7 @@ class MemoryEventEngine:
     async def close(self) -> None:
         self._closed = True
         for session in self._sessions.values():
-            if session.wakeup is not None:
-                session.wakeup.set()
+            session.wake()
 
     # sessions
 
@@ -121,8 +131,8 @@ class MemoryEventEngine:
                 session.log.append(Envelope(event_id, session.last_seq, event_type, event_time, payload))
                 if session.last_seq - session.cursor > self.queue_limit:
                     behind.append(session)
-                elif session.wakeup is not None:
-                    session.wakeup.set()
+                elif session.waiters:
+                    session.wake()
         for session in behind:
             self._drop(session, reasons.fell_behind(self.queue_limit))
 
@@ -138,19 +148,25 @@ class MemoryEventEngine:
         batch = self._take(session, max_events, after)
         if batch or timeout <= 0:
             return batch
-        if session.wakeup is None:
-            session.wakeup = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         session.waiting += 1
         try:
-            async with asyncio.timeout(timeout):
-                while not batch and not self._closed:
-                    session.wakeup.clear()
-                    await session.wakeup.wait()
-                    if session.dropped is not None:
-                        raise SessionDropped(session.dropped)
-                    batch = self._take(session, max_events, after)
-        except TimeoutError:
-            pass
+            while not batch and not self._closed and (left := deadline - loop.time()) > 0:
+                # A bare future and a timer: cheaper than an Event under asyncio.timeout, and a
+                # poll is waited for once per event when events come one at a time.
+                waiter: asyncio.Future[None] = loop.create_future()
+                session.waiters.append(waiter)
+                timer = loop.call_later(left, _stop_waiting, waiter)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    if waiter in session.waiters:
+                        session.waiters.remove(waiter)
+                if session.dropped is not None:
+                    raise SessionDropped(session.dropped)
+                batch = self._take(session, max_events, after)
         finally:
             session.waiting -= 1
             session.last_active = self.clock.monotonic()
@@ -224,5 +240,4 @@ class MemoryEventEngine:
         self._gone[info.session_id] = reason
         if len(self._gone) > GONE_REMEMBERED:
             self._gone.popitem(last=False)
-        if session.wakeup is not None:
-            session.wakeup.set()
+        session.wake()
