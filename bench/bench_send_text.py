@@ -6,6 +6,9 @@ One run measures, on the same machine and in the same minute:
 2. Parley: ``parley serve`` (SQLite, rate limits off) with an accepted web chat, the customer and
    the agent long-polling, under the same wrk load on the real sendText endpoint; every 202 must
    reach the customer as a ``messaging.Text`` event;
+
+   steps 1 and 2 alternate for ``--rounds`` rounds (both servers stay up), and the medians are
+   reported, so that a slow minute on a shared machine weighs on both sides alike;
 3. latency: at half of Parley's measured rate, open loop, the time from writing a sendText
    request to the customer's poll returning its event.
 
@@ -29,6 +32,7 @@ import load
 from harness import (
     LOAD_CORE,
     SERVER_CORE,
+    Ceiling,
     Chat,
     ParleyServer,
     WrkResult,
@@ -38,7 +42,6 @@ from harness import (
     pinned,
     ratio,
     require_tools,
-    run_ceiling,
     run_wrk,
     send_text_body,
 )
@@ -68,11 +71,15 @@ def _settled(pipe: Pipe, server: ParleyServer, interaction_id: str, limit: float
     return last
 
 
+def median_run(runs: list[WrkResult]) -> WrkResult:
+    """The run with the median rate (an actual run, so its latency and CPU belong together)."""
+    return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+
+
 def measure(
-    seconds: int, latency_seconds: float, connections: int, latency_rate: float | None = None
+    seconds: int, latency_seconds: float, connections: int, latency_rate: float | None = None, rounds: int = 3
 ) -> dict[str, Any]:
-    ceiling = run_ceiling(seconds)
-    with ParleyServer() as server:
+    with ParleyServer() as server, Ceiling() as bare:
         server.start()
         chat: Chat = open_chat(server)
         context = multiprocessing.get_context("spawn")
@@ -84,7 +91,12 @@ def measure(
                 raise SystemExit("the load process did not start")
             headers = {"Content-Type": "application/json", **chat.agent_headers()}
             script = lua_request("POST", send_text_body(chat.interaction_id, "wrk"), headers)
-            parley = run_wrk(server.base_url + chat.send_text_path, script, server.pid, seconds, connections)
+            ceilings: list[WrkResult] = []
+            parleys: list[WrkResult] = []
+            for _ in range(rounds):
+                ceilings.append(bare.run(seconds))
+                parleys.append(run_wrk(server.base_url + chat.send_text_path, script, server.pid, seconds, connections))
+            ceiling, parley = median_run(ceilings), median_run(parleys)
             stored, counts = _settled(pipe, server, chat.interaction_id)
             rate = latency_rate or parley.rps / 2
             latency = _ask(pipe, "latency", rate, latency_seconds, timeout=latency_seconds + 60)
@@ -98,10 +110,12 @@ def measure(
         "pinned": pinned(SERVER_CORE) and pinned(LOAD_CORE),
         "seconds": seconds,
         "connections": connections,
+        "rounds": rounds,
         "ceiling": ceiling.__dict__,
         "parley": parley.__dict__,
         "ratio": ratio(parley.rps, ceiling.rps),
-        "delivery": {"wrk_2xx": parley.ok, "stored": stored, **counts},
+        "round_ratios": [ratio(p.rps, c.rps) for c, p in zip(ceilings, parleys, strict=True)],
+        "delivery": {"wrk_2xx": sum(p.ok for p in parleys), "stored": stored, **counts},
         "latency": latency,
         "latency_rate": latency_rate,
     }
@@ -123,22 +137,26 @@ def report(result: dict[str, Any]) -> str:
     d, lat = result["delivery"], result["latency"]
     pin = "server on core 0, load on core 1" if result["pinned"] else "NOT pinned"
     delivered_all = d["customer"] == d["stored"] and d["agent"] == d["stored"]
-    acked_stored = d["wrk_2xx"] <= d["stored"] <= d["wrk_2xx"] + result["connections"]
+    in_flight = result["connections"] * result["rounds"]
+    acked_stored = d["wrk_2xx"] <= d["stored"] <= d["wrk_2xx"] + in_flight
+    round_ratios = " ".join(f"{r:.2f}" for r in result["round_ratios"])
     lines = [
         f"sendText benchmark: {result['cores']} cores, {pin}; "
-        f"wrk -t1 -c{result['connections']} -d{result['seconds']}s, 142-byte body",
+        f"wrk -t1 -c{result['connections']} -d{result['seconds']}s, 142-byte body; "
+        f"{result['rounds']} alternating rounds, median runs shown",
         "",
         f"  {'':<38}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'× ceiling':>11}",
         _row("ceiling: bare ASGI + msgspec", ceiling, ceiling),
         _row("Parley sendText (committed + polled)", parley, ceiling),
         "",
-        f"  ratio {result['ratio']:.2f}  (target ≥ {TARGET_RATIO}: {_verdict(result['ratio'] >= TARGET_RATIO)})",
+        f"  ratio {result['ratio']:.2f}  (target ≥ {TARGET_RATIO}: {_verdict(result['ratio'] >= TARGET_RATIO)}); "
+        f"each round: {round_ratios}",
         f"  non-2xx {parley.non_2xx}, socket errors {parley.socket_errors}",
         f"  202s counted by wrk {d['wrk_2xx']:,} · messages committed {d['stored']:,} · "
         f"messaging.Text received: customer {d['customer']:,}, agent echo {d['agent']:,}",
         "  every committed message reached the customer and the agent: "
         f"{'yes' if delivered_all else 'NO'}; committed = wrk's 202s + at most the in-flight "
-        f"{result['connections']}: {'yes' if acked_stored else 'NO'}",
+        f"{in_flight}: {'yes' if acked_stored else 'NO'}",
         "",
         f"latency at {'the asked rate' if result['latency_rate'] else 'half the measured rate'}: "
         f"{lat['rate']:,.0f} sendText/s for {lat['seconds']:g} s, open loop, "
@@ -161,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run (default 10)")
     parser.add_argument("--latency-seconds", type=float, default=5, help="length of the latency run (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating ceiling/Parley rounds (default 3)")
     parser.add_argument(
         "--latency-rate", type=float, help="sendText/s of the latency run (default: half of the measured rate)"
     )
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     require_tools()
-    result = measure(args.seconds, args.latency_seconds, args.connections, args.latency_rate)
+    result = measure(args.seconds, args.latency_seconds, args.connections, args.latency_rate, max(1, args.rounds))
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

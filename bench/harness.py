@@ -156,12 +156,26 @@ def send_text_body(interaction_id: str, tag: str = "") -> str:
     return head[:-2] + "." * padding + head[-2:]
 
 
-def run_ceiling(seconds: int = 10) -> WrkResult:
-    """wrk against the bare ASGI app with the same body and headers Parley gets."""
-    port = free_port()
-    process = subprocess.Popen(on_core(SERVER_CORE, [PYTHON, str(BENCH / "baseline_asgi.py"), "--port", str(port)]))
-    try:
-        _wait_port(port, process)
+class Ceiling:
+    """The bare ASGI app on core 0, kept running so that its runs can alternate with Parley's."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Ceiling:
+        argv = [PYTHON, str(BENCH / "baseline_asgi.py"), "--port", str(self.port)]
+        self.process = subprocess.Popen(on_core(SERVER_CORE, argv))
+        _wait_port(self.port, self.process)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def run(self, seconds: int = 10) -> WrkResult:
+        """wrk against the bare ASGI app with the same body and headers Parley gets."""
+        assert self.process is not None
         headers = {
             "Content-Type": "application/json",
             "Authorization": "Bearer pat_" + "x" * 43,
@@ -169,10 +183,13 @@ def run_ceiling(seconds: int = 10) -> WrkResult:
             "via-client-sessionid": "ses_" + "0" * 32,
         }
         body = send_text_body("int_" + "0" * 32)
-        path = "/via/v2/organizations/bench/messaging/users/usr_0/sendText"
-        return run_wrk(f"http://127.0.0.1:{port}{path}", lua_request("POST", body, headers), process.pid, seconds)
-    finally:
-        stop(process)
+        url = f"http://127.0.0.1:{self.port}/via/v2/organizations/bench/messaging/users/usr_0/sendText"
+        return run_wrk(url, lua_request("POST", body, headers), self.process.pid, seconds)
+
+
+def run_ceiling(seconds: int = 10) -> WrkResult:
+    with Ceiling() as ceiling:
+        return ceiling.run(seconds)
 
 
 def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
