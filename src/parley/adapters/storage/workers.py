@@ -32,8 +32,8 @@ T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
 
 MAX_GROUP = 1000
-RESTART_WAL_FRAMES = 16384  # 64 MiB of 4 KiB pages
-JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+RESTART_WAL_FRAMES = 32768  # 128 MiB of 4 KiB pages
+JOURNAL_SIZE_LIMIT = 128 * 1024 * 1024
 CATCH_UP_PASSES = 8
 CATCH_UP_FRAMES = 256  # frames a pass may find new before the held pass
 CHECKPOINT_NICENESS = 10
