@@ -125,24 +125,25 @@ class ParleyASGI:
         """
         task = asyncio.current_task()
         assert task is not None
-        state = {"running": True, "gone": False}
+        running, gone = True, False
 
         async def watch() -> None:
+            nonlocal gone
             while (await receive())["type"] != "http.disconnect":
                 pass
-            if state["running"]:  # still inside ``work``: the cancellation lands there
-                state["gone"] = True
+            if running:  # still inside ``work``: the cancellation lands there
+                gone = True
                 task.cancel()
 
         watcher = asyncio.create_task(watch())
         try:
             response = await work
         except asyncio.CancelledError:
-            if state["gone"] and task.uncancel() == 0:
+            if gone and task.uncancel() == 0:
                 return Response(499)  # nobody is listening; never sent
             raise
         finally:
-            state["running"] = False
+            running = False
             watcher.cancel()
         return response
 

@@ -24,6 +24,11 @@ from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 GONE_REMEMBERED = 10_000
 
 
+def _stop_waiting(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 @dataclass(slots=True, eq=False)
 class _Session:
     info: StreamSession
@@ -39,8 +44,7 @@ class _Session:
     def wake(self) -> None:
         waiters, self.waiters = self.waiters, []
         for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+            _stop_waiting(waiter)
 
     @property
     def first_seq(self) -> int:
@@ -52,11 +56,6 @@ class _Session:
 
 
 _NOBODY: Mapping[str, _Session] = MappingProxyType({})
-
-
-def _stop_waiting(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 class MemoryEventEngine:

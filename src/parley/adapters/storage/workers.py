@@ -212,9 +212,9 @@ class LoopGroupWriter(GroupCommitWriter):
     SQLite starts the log afresh only when a write begins after a checkpoint has copied all of
     it, which never happens while commits keep arriving faster than a checkpoint syncs: the log
     would grow by megabytes a second for as long as the load lasts. So once it passes
-    ``restart_frames``, the checkpointer catches up with it and then asks the loop to hold new commits (the loop goes on
-    serving; writes wait in the next group), copies the last frames, and lets the held group
-    commit, which restarts the log. The hold lasts one short checkpoint.
+    ``restart_frames``, the checkpointer catches up with it, then asks the loop to hold new
+    commits (the loop goes on serving; writes wait in the next group), copies the last frames,
+    and lets the held group commit, which restarts the log. The hold lasts one short checkpoint.
     """
 
     def __init__(
@@ -252,10 +252,15 @@ class LoopGroupWriter(GroupCommitWriter):
         loop = self._loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append(_Write(run, reads, loop, future))
+        self._schedule_flush(loop)
+        return await future
+
+    def _schedule_flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit what is pending at the next turn of the loop, unless that is already due or
+        commits are held."""
         if not self._flush_scheduled and not self._held:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
-        return await future
 
     def _hold(self) -> None:
         self._held = True
@@ -264,9 +269,8 @@ class LoopGroupWriter(GroupCommitWriter):
     def _release(self) -> None:
         self._held = False
         self._holding.clear()
-        if self._pending and not self._flush_scheduled and self._loop is not None:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+        if self._pending and self._loop is not None:
+            self._schedule_flush(self._loop)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
