@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv and install Parley (with the test tools when called with "dev"). Idempotent and quick
-# when nothing changed: it reinstalls only when pyproject.toml is newer than the last install.
+# Create .venv and install Parley (with the test tools when called with "dev"), then compile the
+# hot path's modules (scripts/build_native.py). Idempotent and quick when nothing changed: it
+# reinstalls only when pyproject.toml is newer than the last install, and recompiles only when a
+# compiled module's source changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra="${1:-}"
@@ -12,9 +14,13 @@ fi
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   if [ "$extra" = "dev" ]; then
-    .venv/bin/pip install --quiet -e '.[dev]'
+    .venv/bin/pip install --quiet -e '.[dev,native]'
   else
-    .venv/bin/pip install --quiet -e .
+    .venv/bin/pip install --quiet -e '.[native]'
   fi
   touch "$stamp"
+fi
+if ! .venv/bin/python scripts/build_native.py; then
+  # Without a compiler Parley still runs, as pure Python; the checks insist on the compiled build.
+  if [ "$extra" = "dev" ]; then exit 1; fi
 fi

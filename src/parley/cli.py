@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from parley import _native as native
 from parley.clock import SystemClock
 from parley.domain.accounts import ALL_SCOPES
 from parley.domain.errors import ParleyError
@@ -270,6 +271,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, host=host, port=port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("parley").info("hot path: %s", native.STATUS)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.demo:
         creds = _with_accounts(lambda a: _demo(a, settings.data_dir / "demo-credentials.json"))

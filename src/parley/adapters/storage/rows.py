@@ -77,7 +77,7 @@ def token_of(r: Row) -> AccessToken:
 
 # -- users ---------------------------------------------------------------------------------------
 USER_COLUMNS = "user_id, org_id, first_name, last_name, preferred_name, email, roles, created_at"
-USER_INSERT_COLUMNS = USER_COLUMNS + ", email_lower, name_search"
+USER_INSERT_COLUMNS: str = USER_COLUMNS + ", email_lower, name_search"
 
 
 def name_search(user: User) -> str:
@@ -122,7 +122,7 @@ INTERACTION_COLUMNS = (
     "monitor_ids, declined_by, ended_at, ended_by, end_reason, last_seq"
 )
 # Everything but the id and the organization; ``save_interaction`` writes these.
-INTERACTION_MUTABLE = INTERACTION_COLUMNS.split(", ")[2:]
+INTERACTION_MUTABLE: list[str] = INTERACTION_COLUMNS.split(", ")[2:]
 
 
 def interaction_row(i: Interaction) -> Row:

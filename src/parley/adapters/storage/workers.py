@@ -40,7 +40,7 @@ CHECKPOINT_NICENESS = 10
 RESTART_HOLD_LIMIT_SECONDS = 0.5  # a loop this late to hold is busy elsewhere; try next time
 
 
-class StoreClosed(RuntimeError):
+class StoreClosed(Exception):
     """The store was closed; nothing more is accepted."""
 
 
@@ -67,15 +67,15 @@ class GroupCommitWriter:
         self._dialect = dialect
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._cursor: Cursor | None = None
-        self._thread: threading.Thread | None = None
+        self._writer_thread: threading.Thread | None = None
         self._closed = False
         self.commits = 0  # groups committed so far, for tests and benchmarks
 
     def open(self) -> None:
         """Connect and start the thread (blocking: call it from a worker thread)."""
         self._cursor = self._dialect.connect(for_writes=True)
-        self._thread = threading.Thread(target=self._serve, name="parley-store-writer", daemon=True)
-        self._thread.start()
+        self._writer_thread = threading.Thread(target=self._serve, name="parley-store-writer", daemon=True)
+        self._writer_thread.start()
 
     async def submit(self, run: Callable[[Cursor], T], *, reads: bool = False) -> T:
         """Run ``run`` in the next group; returns once that group is committed.
@@ -83,7 +83,7 @@ class GroupCommitWriter:
         ``reads`` says that ``run`` looks at what its statements return (rows or counts),
         so its group must wait for each answer instead of being sent in one go.
         """
-        if self._closed or self._thread is None:
+        if self._closed or self._writer_thread is None:
             raise StoreClosed("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -97,10 +97,10 @@ class GroupCommitWriter:
     def close(self) -> None:
         """Commit everything queued so far, then stop (blocking)."""
         self._closed = True
-        if self._thread is not None:
+        if self._writer_thread is not None:
             self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+            self._writer_thread.join()
+            self._writer_thread = None
         if self._cursor is not None:
             self._cursor.connection.close()
             self._cursor = None
