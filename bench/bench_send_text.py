@@ -36,6 +36,7 @@ from harness import (
     Chat,
     ParleyServer,
     WrkResult,
+    hot_path,
     lua_request,
     messages_stored,
     open_chat,
@@ -107,6 +108,7 @@ def measure(
                 process.kill()
     return {
         "cores": os.cpu_count(),
+        "hot_path": hot_path(),
         "pinned": pinned(SERVER_CORE) and pinned(LOAD_CORE),
         "seconds": seconds,
         "connections": connections,
@@ -144,6 +146,7 @@ def report(result: dict[str, Any]) -> str:
         f"sendText benchmark: {result['cores']} cores, {pin}; "
         f"wrk -t1 -c{result['connections']} -d{result['seconds']}s, 142-byte body; "
         f"{result['rounds']} alternating rounds, median runs shown",
+        f"Parley's hot path: {result['hot_path']}",
         "",
         f"  {'':<38}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'× ceiling':>11}",
         _row("ceiling: bare ASGI + msgspec", ceiling, ceiling),

@@ -31,6 +31,7 @@ from harness import (
     ParleyServer,
     WrkResult,
     free_port,
+    hot_path,
     lua_request,
     on_core,
     pin_self,
@@ -99,6 +100,7 @@ def measure(seconds: int, connections: int, starts: int) -> dict[str, Any]:
     cold, restart = cold_starts(starts)
     return {
         "cores": os.cpu_count(),
+        "hot_path": hot_path(),
         "pinned": pinned(SERVER_CORE) and pinned(LOAD_CORE),
         "seconds": seconds,
         "connections": connections,
@@ -116,6 +118,7 @@ def report(result: dict[str, Any]) -> str:
     pin = "server on core 0, load on core 1" if result["pinned"] else "NOT pinned"
     lines = [
         f"token benchmark: {result['cores']} cores, {pin}; wrk -t1 -c{result['connections']} -d{result['seconds']}s",
+        f"Parley's hot path: {result['hot_path']}",
         "",
         f"  {'':<38}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'× ceiling':>11}",
     ]

@@ -28,6 +28,12 @@ LOAD_CORE = 1
 BODY_BYTES = 142  # the SendText body of performance.md
 
 
+def hot_path() -> str:
+    """What a Parley server started from here runs: how many modules are compiled, or why none."""
+    code = "import parley._native as n; print(n.STATUS)"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def pinned(core: int) -> bool:
     return shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2 and core < (os.cpu_count() or 1)
 
@@ -110,7 +116,10 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    parsed = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if parsed is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    number, unit = parsed.groups()
     return float(number) * _UNITS[unit]
 
 
@@ -129,6 +138,13 @@ def run_wrk(url: str, script: str, server_pid: int, seconds: int = 10, connectio
         raise SystemExit(f"cannot read wrk output:\n{out}")
     requests = int(done.group(1))
     seconds_taken = _ms(done.group(2) + done.group(3)) / 1000
+    try:
+        return _wrk_result(out, requests, seconds_taken, cpu)
+    except (AttributeError, ValueError) as exc:
+        raise SystemExit(f"cannot read wrk output ({exc}):\n{out}") from None
+
+
+def _wrk_result(out: str, requests: int, seconds_taken: float, cpu: float) -> WrkResult:
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return WrkResult(

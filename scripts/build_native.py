@@ -26,8 +26,8 @@ BUILD = ROOT / "build" / "native"
 GROUP = "parley_native"
 
 # Everything a sendText, a poll and a token request run through. Not compiled: modules that use
-# async generators (not supported by mypyc), msgspec schemas (their field defaults), and routes
-# whose nested closures mypyc mishandles; all of them are off the per-message path or cheap.
+# async generators (not supported by mypyc), msgspec schemas (their field defaults), and the
+# routes of rarer requests; all of them are off the per-message path or cheap.
 MODULES = [
     "parley.clock",
     "parley.domain.accounts",
@@ -59,6 +59,7 @@ MODULES = [
     "parley.api.validation",
     "parley.api.routes.common",
     "parley.api.routes.messaging",
+    "parley.api.routes.public_chat",
     "parley.api.routes.streaming",
     "parley.streaming.wire",
 ]

@@ -44,6 +44,7 @@ class FakeClock:
 
 
 _last_second: list[Any] = [None, ""]
+_MILLIS_Z = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 def iso(ts: float) -> str:
@@ -57,4 +58,5 @@ def iso(ts: float) -> str:
     if cached[0] != second:
         cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         cached[0] = second
-    return f"{cached[1]}{ms:03d}Z"
+    date_part: str = cached[1]
+    return date_part + _MILLIS_Z[ms]

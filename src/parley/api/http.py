@@ -125,11 +125,16 @@ class RouteMatch:
         self.cors = cors
 
 
+_PATHS_KEPT = 4096
+_PATH_KEPT_CHARS = 512
+
+
 class Router:
     def __init__(self) -> None:
         self._static: dict[str, _Pattern] = {}
         self._dynamic: dict[tuple[int, str | None], list[_Pattern]] = {}
         self._by_path: dict[str, _Pattern] = {}
+        self._matched: dict[str, tuple[_Pattern, dict[str, str]]] = {}
         self.routes: list[Route] = []
 
     def add(self, route: Route) -> None:
@@ -143,6 +148,7 @@ class Router:
                 self._dynamic.setdefault(pattern.key, []).append(pattern)
         pattern.add(route)
         self.routes.append(route)
+        self._matched.clear()
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         pattern = self._static.get(path)
@@ -157,6 +163,19 @@ class Router:
         return RouteMatch(route, params, pattern.allowed, pattern.cors)
 
     def _match_dynamic(self, path: str) -> tuple[_Pattern | None, dict[str, str]]:
+        # An agent or a poller sends the same few paths over and over; a regular expression
+        # match costs more than the rest of routing.
+        known = self._matched.get(path)
+        if known is not None:
+            return known[0], dict(known[1])
+        pattern, params = self._search_dynamic(path)
+        if pattern is not None and len(path) <= _PATH_KEPT_CHARS:
+            if len(self._matched) >= _PATHS_KEPT:
+                self._matched.clear()
+            self._matched[path] = (pattern, params)
+        return pattern, dict(params)
+
+    def _search_dynamic(self, path: str) -> tuple[_Pattern | None, dict[str, str]]:
         count = path.count("/") + 1
         last = path[path.rfind("/") + 1 :]
         for key in ((count, last), (count, None)):

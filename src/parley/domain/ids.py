@@ -55,7 +55,7 @@ def new_id(prefix: str) -> str:
     then 80 random bits, as 32 hex digits. Ids made later sort later (to the millisecond), so
     rows keyed by them are appended to their index rather than scattered across it."""
     millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{millis & 0xFFFF_FFFF_FFFF:012x}{_random.take_hex(20)}"
+    return prefix + "_" + "%012x" % (millis & 0xFFFF_FFFF_FFFF) + _random.take_hex(20)
 
 
 def new_secret(prefix: str) -> str:

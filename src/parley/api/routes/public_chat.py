@@ -48,21 +48,27 @@ class ContactCall:
 ContactHandler = Callable[[ContactCall], Awaitable[Response]]
 
 
+def contact_gate(p: Parley, handler: ContactHandler) -> Callable[[Request], Awaitable[Response]]:
+    """What every customer-side request passes: its web token, then idempotency."""
+
+    async def guarded(request: Request) -> Response:
+        org_id = request.path_params["orgId"]
+        contact_id = p.webchat.verify(org_id, request.headers.get("authorization"))
+        try:
+            return await p.gate.idempotency.run(
+                request,
+                contact_owner(contact_id),
+                lambda idem: handler(ContactCall(request, org_id, contact_id, idem)),
+            )
+        except ParleyError as exc:
+            return render_error(exc)
+
+    return guarded
+
+
 def routes(p: Parley) -> tuple[list[Route], list[Route]]:
     def contact(handler: ContactHandler) -> Callable[[Request], Awaitable[Response]]:
-        async def guarded(request: Request) -> Response:
-            org_id = request.path_params["orgId"]
-            contact_id = p.webchat.verify(org_id, request.headers.get("authorization"))
-            try:
-                return await p.gate.idempotency.run(
-                    request,
-                    contact_owner(contact_id),
-                    lambda idem: handler(ContactCall(request, org_id, contact_id, idem)),
-                )
-            except ParleyError as exc:
-                return render_error(exc)
-
-        return guarded
+        return contact_gate(p, handler)
 
     async def session_of(call: ContactCall) -> StreamSession:
         return await p.streaming.require(
