@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -83,13 +82,7 @@ def measure(
     with ParleyServer() as server, Ceiling() as bare:
         server.start()
         chat: Chat = open_chat(server)
-        context = multiprocessing.get_context("spawn")
-        pipe, child_pipe = context.Pipe()
-        process = context.Process(target=load.run, args=(chat, child_pipe), daemon=True)
-        process.start()
-        try:
-            if not pipe.poll(30) or pipe.recv() != ("ready",):
-                raise SystemExit("the load process did not start")
+        with load.started(chat) as pipe:
             headers = {"Content-Type": "application/json", **chat.agent_headers()}
             script = lua_request("POST", send_text_body(chat.interaction_id, "wrk"), headers)
             ceilings: list[WrkResult] = []
@@ -102,10 +95,6 @@ def measure(
             rate = latency_rate or parley.rps / 2
             latency = _ask(pipe, "latency", rate, latency_seconds, timeout=latency_seconds + 60)
             _ask(pipe, "stop")
-        finally:
-            process.join(5)
-            if process.is_alive():
-                process.kill()
     return {
         "cores": os.cpu_count(),
         "hot_path": hot_path(),

@@ -17,7 +17,6 @@ messages sent. At a low rate every message travels alone: one commit, one poll a
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import re
 import shutil
 import subprocess
@@ -77,13 +76,7 @@ def measure(rate: float, seconds: float) -> dict[str, object]:
         with CountedServer(out) as server:
             server.start()
             chat = open_chat(server)
-            context = multiprocessing.get_context("spawn")
-            pipe, child_pipe = context.Pipe()
-            process = context.Process(target=load.run, args=(chat, child_pipe), daemon=True)
-            process.start()
-            try:
-                if not pipe.poll(60) or pipe.recv() != ("ready",):
-                    raise SystemExit("the load process did not start")
+            with load.started(chat) as pipe:
                 time.sleep(2)  # both polls are waiting
                 server.counting(True)
                 pipe.send(("latency", rate, seconds))
@@ -93,10 +86,6 @@ def measure(rate: float, seconds: float) -> dict[str, object]:
                 server.counting(False)
                 server.dump()
                 pipe.send(("stop",))
-            finally:
-                process.join(5)
-                if process.is_alive():
-                    process.kill()
         instructions = counted(out)
     messages = int(sent["sent"])
     return {

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import multiprocessing
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, cast
@@ -290,3 +292,20 @@ def run(chat: Chat, pipe: Pipe) -> None:
     """The load process: pinned to the load core, on uvloop."""
     pin_self(LOAD_CORE)
     uvloop.run(_serve(chat, pipe))
+
+
+@contextmanager
+def started(chat: Chat) -> Iterator[Pipe]:
+    """The load process, started and polling; yields the pipe that drives it, and ends it."""
+    context = multiprocessing.get_context("spawn")
+    pipe, child_pipe = context.Pipe()
+    process = context.Process(target=run, args=(chat, child_pipe), daemon=True)
+    process.start()
+    try:
+        if not pipe.poll(60) or pipe.recv() != ("ready",):
+            raise SystemExit("the load process did not start")
+        yield pipe
+    finally:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
