@@ -1,8 +1,8 @@
 """Instructions the Parley server executes per sendText, counted by callgrind.
 
-Timings on a shared machine move by ±20% from one run to the next; instruction counts do not
-(the same code gives the same count to a fraction of a percent), so this is the measure to
-compare two versions of the hot path, or the compiled build with pure Python:
+Timings on a shared machine move by ±20% from one run to the next; instruction counts move by
+about 2% (how messages and poll answers happen to group varies a little), so this is the
+measure to compare two versions of the hot path, or the compiled build with pure Python:
 
     .venv/bin/python bench/count_instructions.py                     # what scripts/run would run
     PARLEY_PURE_PYTHON=1 .venv/bin/python bench/count_instructions.py
