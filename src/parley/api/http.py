@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +20,9 @@ from parley.api.validation import refuse_nul
 JSON_ENCODER = msgspec.json.Encoder()
 
 
-@dataclass(slots=True)
+# The hot path's values spell out __init__: the one a dataclass generates always runs as
+# interpreted Python, even where the class itself is compiled.
+@dataclass(slots=True, init=False)
 class Request:
     method: str
     path: str
@@ -28,10 +30,32 @@ class Request:
     query: dict[str, str]
     client_ip: str
     request_id: str
-    path_params: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    path_params: dict[str, str]
+    body: bytes
     # The query string as sent, for callers whose parameters are not UTF-8 (an SMS gateway's).
-    raw_query: bytes = b""
+    raw_query: bytes
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        query: dict[str, str],
+        client_ip: str,
+        request_id: str,
+        path_params: dict[str, str] | None = None,
+        body: bytes = b"",
+        raw_query: bytes = b"",
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.query = query
+        self.client_ip = client_ip
+        self.request_id = request_id
+        self.path_params = {} if path_params is None else path_params
+        self.body = body
+        self.raw_query = raw_query
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -41,12 +65,24 @@ class Request:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Response:
-    status: int = 200
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    stream: AsyncIterator[bytes] | None = None
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+    stream: AsyncIterator[bytes] | None
+
+    def __init__(
+        self,
+        status: int = 200,
+        body: bytes = b"",
+        headers: list[tuple[str, str]] | None = None,
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = [] if headers is None else headers
+        self.stream = stream
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:

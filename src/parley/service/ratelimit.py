@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from parley.clock import Clock
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Decision:
     allowed: bool
     remaining: int
     reset_seconds: int  # until the bucket is full again (RateLimit t=)
     retry_after: int  # seconds until one request fits (only meaningful when refused)
+
+    def __init__(self, allowed: bool, remaining: int, reset_seconds: int, retry_after: int) -> None:
+        # Spelled out: a dataclass's generated __init__ stays interpreted where this is compiled.
+        self.allowed = allowed
+        self.remaining = remaining
+        self.reset_seconds = reset_seconds
+        self.retry_after = retry_after
 
 
 class TokenBuckets:

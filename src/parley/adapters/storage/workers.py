@@ -44,12 +44,21 @@ class StoreClosed(Exception):
     """The store was closed; nothing more is accepted."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Write:
     run: Callable[[Cursor], Any]
     reads: bool
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+
+    def __init__(
+        self, run: Callable[[Cursor], Any], reads: bool, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]
+    ) -> None:
+        # Spelled out: a dataclass's generated __init__ stays interpreted where this is compiled.
+        self.run = run
+        self.reads = reads
+        self.loop = loop
+        self.future = future
 
 
 def _settle(answers: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
