@@ -3,7 +3,8 @@
 Run by scripts/ensure-venv.sh. It rebuilds only when a listed source (or the Python) changed,
 and writes ``src/parley/native-build.json`` last, naming every compiled module with the digest
 of the source it came from; ``parley._native`` imports sources instead whenever they differ.
-Exit status 1 (and nothing compiled left behind) if the build fails.
+Exit status 1 (and nothing compiled left behind) if the build fails; what mypyc and the C
+compiler printed is kept in build/native/build.log.
 
     .venv/bin/python scripts/build_native.py           # build if out of date
     .venv/bin/python scripts/build_native.py --clean   # remove the build: pure Python again
@@ -17,6 +18,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +88,26 @@ def clean() -> None:
         path.unlink()
 
 
+@contextmanager
+def quiet(log: Path) -> Iterator[None]:
+    """Send what the compiler and mypyc print (notes on constructs they compile less well) to a log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def build(manifest: dict[str, object]) -> None:
     from mypyc.build import mypycify
     from setuptools import setup
@@ -101,7 +124,17 @@ def build(manifest: dict[str, object]) -> None:
     setup(
         name="parley-native",
         ext_modules=extensions,
-        script_args=["--quiet", "build_ext", "--inplace", "--build-temp", str(BUILD / "temp"), "-j", "2"],
+        script_args=[
+            "--quiet",
+            "build_ext",
+            "--inplace",
+            "--build-temp",
+            str(BUILD / "temp"),
+            "--build-lib",
+            str(BUILD / "lib"),
+            "-j",
+            "2",
+        ],
     )
     (PACKAGE / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
@@ -119,10 +152,14 @@ def main() -> int:
     clean()
     print(f"compiling {len(MODULES)} modules of the hot path with mypyc (about a minute)...", flush=True)
     started = time.monotonic()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    log = BUILD / "build.log"
     try:
-        build(manifest)
+        with quiet(log):
+            build(manifest)
     except (Exception, SystemExit) as exc:
         clean()
+        print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
         print(f"compiling failed ({exc}); Parley runs as pure Python", file=sys.stderr)
         return 1
     print(f"compiled in {time.monotonic() - started:.0f} s", flush=True)
