@@ -116,6 +116,7 @@ def build(manifest: dict[str, object]) -> None:
 
     paths = [str(module_source(PACKAGE, m).relative_to(SRC)) for m in MODULES]
     os.chdir(SRC)
+    os.environ["MYPY_CACHE_DIR"] = str(BUILD / "mypy-cache")  # not under src
     extensions = mypycify(
         paths,
         group_name=GROUP,

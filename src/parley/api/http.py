@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from parley.api.validation import refuse_nul
+from parley.service.cache import RepeatMemo
 
 JSON_ENCODER = msgspec.json.Encoder()
 
@@ -161,16 +162,14 @@ class RouteMatch:
         self.cors = cors
 
 
-_PATHS_KEPT = 4096
-_PATH_KEPT_CHARS = 512
-
-
 class Router:
     def __init__(self) -> None:
         self._static: dict[str, _Pattern] = {}
         self._dynamic: dict[tuple[int, str | None], list[_Pattern]] = {}
         self._by_path: dict[str, _Pattern] = {}
-        self._matched: dict[str, tuple[_Pattern, dict[str, str]]] = {}
+        # An agent or a poller sends the same few paths over and over; a regular expression
+        # match costs more than the rest of routing.
+        self._matched: RepeatMemo[str, tuple[_Pattern, dict[str, str]]] = RepeatMemo(4096, 512)
         self.routes: list[Route] = []
 
     def add(self, route: Route) -> None:
@@ -199,16 +198,12 @@ class Router:
         return RouteMatch(route, params, pattern.allowed, pattern.cors)
 
     def _match_dynamic(self, path: str) -> tuple[_Pattern | None, dict[str, str]]:
-        # An agent or a poller sends the same few paths over and over; a regular expression
-        # match costs more than the rest of routing.
         known = self._matched.get(path)
         if known is not None:
             return known[0], dict(known[1])
         pattern, params = self._search_dynamic(path)
-        if pattern is not None and len(path) <= _PATH_KEPT_CHARS:
-            if len(self._matched) >= _PATHS_KEPT:
-                self._matched.clear()
-            self._matched[path] = (pattern, params)
+        if pattern is not None:
+            self._matched.keep(path, (pattern, params))
         return pattern, dict(params)
 
     def _search_dynamic(self, path: str) -> tuple[_Pattern | None, dict[str, str]]:
@@ -223,9 +218,7 @@ class Router:
 
 
 # Pollers repeat one query string request after request; parsing it costs more than the poll.
-_QUERIES: dict[bytes, dict[str, str]] = {}
-_QUERIES_KEPT = 256
-_QUERY_KEPT_BYTES = 256
+_QUERIES: RepeatMemo[bytes, dict[str, str]] = RepeatMemo(256, 256)
 
 
 def parse_query(raw: bytes) -> dict[str, str]:
@@ -235,8 +228,5 @@ def parse_query(raw: bytes) -> dict[str, str]:
     if known is None:
         known = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
         refuse_nul(known)
-        if len(raw) <= _QUERY_KEPT_BYTES:
-            if len(_QUERIES) >= _QUERIES_KEPT:
-                _QUERIES.clear()
-            _QUERIES[raw] = known
+        _QUERIES.keep(raw, known)
     return dict(known)

@@ -1,4 +1,5 @@
-"""An in-process cache whose entries expire after a fixed time, bounded in size."""
+"""In-process caches: entries that expire after a fixed time, and results of pure work on inputs
+that repeat; both bounded in size."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from parley.clock import Clock
 
 K = TypeVar("K")
 V = TypeVar("V")
+Text = TypeVar("Text", str, bytes)
 
 
 class ExpiringCache(Generic[K, V]):
@@ -30,6 +32,30 @@ class ExpiringCache(Generic[K, V]):
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (self.clock.monotonic() + self.ttl, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class RepeatMemo(Generic[Text, V]):
+    """What was worked out for a small input that clients send again and again (a poller's
+    path or query string): nothing expires, since the answer cannot change; inputs longer than
+    ``max_key_length`` are not kept, and when full it starts afresh."""
+
+    def __init__(self, max_entries: int, max_key_length: int) -> None:
+        self.max_entries = max_entries
+        self.max_key_length = max_key_length
+        self._entries: dict[Text, V] = {}
+
+    def get(self, key: Text) -> V | None:
+        return self._entries.get(key)
+
+    def keep(self, key: Text, value: V) -> None:
+        if len(key) > self.max_key_length:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = value
 
     def clear(self) -> None:
         self._entries.clear()
