@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from parley.api.app import ParleyASGI
 from parley.api.gate import Gate, Idempotency
@@ -31,6 +33,7 @@ PRESENCE_EVERY_TICKS = 10
 PURGE_EVERY_SECONDS = 3600.0
 IDEMPOTENCY_RETENTION = 24 * 3600.0
 WEBTOKEN_ORG_FACTOR = 10  # an org may mint this many times one IP's rate
+SLOW_STOP_SECONDS = 5.0
 
 
 @dataclass
@@ -70,9 +73,9 @@ class Parley:
                 await self._ticker
             self._ticker = None
         if self.sms is not None:
-            await self.sms.close()
-        await self.engine.close()
-        await self.store.close()
+            await _stop_step("the SMS channel", self.sms.close())
+        await _stop_step("the event engine", self.engine.close())
+        await _stop_step("the store", self.store.close())
 
     async def tick(self) -> None:
         """Run every timer that is due: offer timeouts, typing expiry, idle sessions, SMS retries."""
@@ -109,6 +112,15 @@ class Parley:
             on_shutdown=[self.stop],
             cors_origins=self.settings.cors_origins,
         )
+
+
+async def _stop_step(name: str, step: Coroutine[Any, Any, None]) -> None:
+    """Run one step of a stop to its end, saying which one if it is slow (an operator waits on it)."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=SLOW_STOP_SECONDS)
+    if not done:
+        log.warning("stopping: %s is taking longer than %.0f s", name, SLOW_STOP_SECONDS)
+    await task
 
 
 def build(

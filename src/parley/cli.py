@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import faulthandler
 import gc
 import json
 import logging
@@ -24,6 +25,7 @@ from parley.settings import ConfigurationError, Settings
 from parley.terminal import register as register_terminal_clients
 
 DEMO_ORG = "demo"
+STOP_LIMIT_SECONDS = 30  # from the first stop step, after open connections had their 5 s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,6 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
         _print_demo(creds, host, port)
     app = build(settings).asgi()
     app.on_startup.append(_settle_garbage_collector)
+    app.on_shutdown.insert(0, _exit_if_stop_hangs)
     uvicorn.run(
         app,
         host=host,
@@ -305,6 +308,15 @@ async def _settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+
+
+async def _exit_if_stop_hangs() -> None:
+    """A stop always ends: if the process still runs this long after its stop began, exit.
+
+    Every thread's stack goes to the log first, so the step that hung can be found. Nothing
+    acknowledged is lost by it: a 202 is only ever sent after its message is committed.
+    """
+    faulthandler.dump_traceback_later(STOP_LIMIT_SECONDS, exit=True)
 
 
 def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:

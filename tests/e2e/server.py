@@ -52,6 +52,17 @@ class ServerProcess:
         self.process.kill()
         self.process.wait(10)
 
+    def stop(self, timeout: float = 45) -> None:
+        """SIGTERM, as an operator stops it; a server that does not exit in time fails with its log."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"parley serve did not stop within {timeout} s of SIGTERM:\n{self.log()}") from None
+
 
 def _die_with_parent() -> None:
     """In the child before exec: the kernel sends it SIGTERM if the test run dies, however it dies."""
@@ -93,11 +104,7 @@ def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterato
     try:
         yield server
     finally:
-        server.process.terminate()
-        try:
-            server.process.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
 
 @dataclass

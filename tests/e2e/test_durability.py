@@ -54,8 +54,7 @@ def test_every_acknowledged_message_survives_sigkill(tmp_path: Path, database_ur
         assert reader.send_text(interaction, "after restart").status_code == 202
         org.http.close()
     finally:
-        server.process.terminate()
-        server.process.wait(10)
+        server.stop()
 
 
 @pytest.mark.redis
@@ -91,7 +90,7 @@ def test_redis_sessions_survive_a_restart_and_serve_any_instance(tmp_path: Path,
         org_one.http.close()
         org_two.http.close()
     finally:
-        for s in (one, two):
-            if s.process.poll() is None:
-                s.process.terminate()
-                s.process.wait(10)
+        try:
+            one.stop()
+        finally:
+            two.stop()

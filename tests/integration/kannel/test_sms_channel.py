@@ -85,8 +85,7 @@ def server(
     try:
         yield server
     finally:
-        server.process.terminate()
-        server.process.wait(10)
+        server.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

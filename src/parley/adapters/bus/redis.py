@@ -17,7 +17,7 @@ from redis.commands.core import AsyncScript
 from redis.typing import EncodableT
 
 from parley.adapters.bus import redis_scripts
-from parley.adapters.bus.redis_wakeups import Wakeups
+from parley.adapters.bus.redis_wakeups import Wakeups, close_within
 from parley.clock import Clock, iso
 from parley.domain.ids import new_id
 from parley.domain.typing import MAX_EXPIRES_SECONDS, TypingKey
@@ -75,7 +75,7 @@ class RedisEventEngine:
             return
         self._closed = True
         await self._wakeups.close()
-        await self._redis.aclose()
+        await close_within(self._redis.aclose(), "the Redis connections")
 
     async def _run(self, script: AsyncScript, *args: EncodableT) -> Any:
         return await script(keys=[], args=[self.prefix, repr(self.clock.now()), *args])

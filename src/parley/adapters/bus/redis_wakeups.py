@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 0.5
+# redis-py can wait forever for a closing socket (redis/redis-py#3941); a stop never does.
+CLOSE_SECONDS = 2.0
 
 
 @dataclass(eq=False)
@@ -52,7 +54,7 @@ class Wakeups:
                 await self._reader
             self._reader = None
         self._lost()
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await close_within(self._pubsub.aclose(), "the pub/sub connection")  # type: ignore[no-untyped-call]
 
     @contextlib.asynccontextmanager
     async def watch(self, channel: bytes) -> AsyncIterator[asyncio.Event]:
@@ -140,3 +142,13 @@ class Wakeups:
                 woken.set()
         for channel, state in list(self._channels.items()):
             self._forget_if_unused(channel, state)
+
+
+async def close_within(closing: Awaitable[None], what: str, seconds: float = CLOSE_SECONDS) -> None:
+    """Close a Redis connection, but give up (and say so) rather than hang a stopping server."""
+    try:
+        await asyncio.wait_for(closing, seconds)
+    except TimeoutError:
+        log.warning("closing %s took over %.0f s; left to the operating system", what, seconds)
+    except RedisError as exc:
+        log.warning("closing %s failed (%s)", what, exc)
