@@ -62,6 +62,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"parley serve did not stop within {timeout} s of SIGTERM:\n{self.log()}") from None
+        if self.process.returncode not in (0, -signal.SIGTERM):  # uvicorn ends by re-raising the SIGTERM
+            raise AssertionError(f"parley serve stopped with {self.process.returncode}:\n{self.log()}")
 
 
 def _die_with_parent() -> None:
