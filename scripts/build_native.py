@@ -58,6 +58,7 @@ MODULES = [
     "parley.adapters.storage.sqlite",
     "parley.adapters.storage.workers",
     "parley.api.app",
+    "parley.api.connection",
     "parley.api.errors",
     "parley.api.gate",
     "parley.api.http",

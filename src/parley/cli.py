@@ -265,6 +265,7 @@ async def _demo(accounts: Accounts, path: Path) -> dict[str, Any]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from parley.api.connection import HttpConnection
     from parley.bootstrap import build
 
     settings = Settings.from_env()
@@ -286,7 +287,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HttpConnection,  # type: ignore[arg-type]  # a protocol class, as uvicorn's own are
         ws="websockets-sansio",
         access_log=settings.access_log,  # off by default: it formats and writes a line on every request
         server_header=False,  # no need to tell every client which server software answers

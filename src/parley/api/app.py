@@ -22,6 +22,7 @@ log = logging.getLogger("parley.api")
 
 CORS_REQUEST_HEADERS = "authorization, content-type, via-client-sessionid, idempotency-key, last-event-id"
 CORS_EXPOSED_HEADERS = "x-message-id, x-request-id, retry-after, ratelimit, ratelimit-policy"
+BODY_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,26 +62,67 @@ class ParleyASGI:
 
     # -- HTTP ------------------------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = f"{self._id_prefix}-{next(self._ids)}"
-        match = self.router.match(scope["method"], scope["path"])
+        method: str = scope["method"]
+        path: str = scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        client_ip: str = client[0] if client else ""
+        match = self.router.match(method, path)
+        raw_query: bytes = scope.get("query_string", b"")
+        response = await self.respond(method, path, match, headers, raw_query, client_ip, b"", receive)
+        if response.status == 499:
+            return  # the client of a long poll went away
+        await self._send(response, scope, receive, send)
+
+    async def respond(
+        self,
+        method: str,
+        path: str,
+        match: RouteMatch | None,
+        headers: dict[str, str],
+        raw_query: bytes,
+        client_ip: str,
+        body: bytes,
+        receive: Receive | None,
+    ) -> Response:
+        """The answer to one request, whatever carried it.
+
+        ``match`` is ``self.router.match(method, path)``. Under ASGI, ``receive`` reads the body
+        and tells a long poll that its client left; a server that reads the body itself passes
+        it as ``body`` with no ``receive``, and cancels a long poll whose client leaves.
+        """
+        request_id = self._id_prefix + "-" + str(next(self._ids))
         try:
-            response = await self._dispatch(scope, receive, request_id, match)
+            response = await self._dispatch(
+                method, path, match, headers, raw_query, client_ip, request_id, body, receive
+            )
         except ParleyError as exc:
             response = render_error(exc)
         except Exception:
-            log.exception("unexpected error in request %s %s %s", request_id, scope["method"], scope["path"])
+            log.exception("unexpected error in request %s %s %s", request_id, method, path)
             response = render_unexpected(request_id)
         if response.status >= 400:
             response.headers.append(("x-request-id", request_id))
-        if response.status == 499:
-            return  # the client of a long poll went away
-        if match is not None and match.cors:
-            response.headers.extend(self._cors_headers(scope))
-        await self._send(response, scope, receive, send)
+        if match is not None and match.cors and response.status != 499:
+            response.headers.extend(self._cors_headers(headers))
+        return response
 
-    async def _dispatch(self, scope: Scope, receive: Receive, request_id: str, match: RouteMatch | None) -> Response:
-        method: str = scope["method"]
-        path: str = scope["path"]
+    def too_large(self) -> Response:
+        """The 413 for a body over the limit, for a server that refuses it before reading it."""
+        return render_error(_too_large(self.max_body_bytes))
+
+    async def _dispatch(
+        self,
+        method: str,
+        path: str,
+        match: RouteMatch | None,
+        headers: dict[str, str],
+        raw_query: bytes,
+        client_ip: str,
+        request_id: str,
+        body: bytes,
+        receive: Receive | None,
+    ) -> Response:
         if match is None or "\x00" in path:
             raise NotFound.of("path", "unknownPath", f"no endpoint at {path.replace(chr(0), '%00')}")
         if method == "OPTIONS" and match.cors:
@@ -99,21 +141,21 @@ class ParleyASGI:
             response = render_error(error)
             response.headers.append(("allow", allow))
             return response
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        client = scope.get("client")
         request = Request(
             method=method,
             path=path,
             headers=headers,
-            query=parse_query(scope.get("query_string", b"")),
-            client_ip=client[0] if client else "",
+            query=parse_query(raw_query),
+            client_ip=client_ip,
             request_id=request_id,
             path_params=match.params,
-            raw_query=scope.get("query_string", b""),
+            raw_query=raw_query,
         )
-        if method in ("POST", "PUT", "PATCH", "DELETE"):
+        if receive is None:
+            request.body = body
+        elif method in BODY_METHODS:
             request.body = await self._read_body(receive, headers)
-        if match.route.long_poll:
+        if match.route.long_poll and receive is not None:
             return await self._unless_disconnected(match.route.handler(request), receive)
         return await match.route.handler(request)
 
@@ -147,8 +189,8 @@ class ParleyASGI:
             watcher.cancel()
         return response
 
-    def _cors_headers(self, scope: Scope) -> list[tuple[str, str]]:
-        origin = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"origin"), None)
+    def _cors_headers(self, headers: dict[str, str]) -> list[tuple[str, str]]:
+        origin = headers.get("origin")
         if origin is None:
             return []
         if "*" in self.cors_origins:

@@ -1,0 +1,425 @@
+"""HTTP/1.1 connections served straight into Parley's router, with no ASGI in between.
+
+uvicorn still runs the process: sockets, signals, lifespan, graceful shutdown, the date header
+and WebSockets (an upgrade is handed to its WebSocket protocol). For each connection it creates
+an ``HttpConnection`` instead of its own HTTP protocol, which would build an ASGI scope, message
+dictionaries, and check every response header with two regular expressions: about half of what
+a sendText cost in the server. httptools (the parser uvicorn uses) still reads the requests.
+
+Differences from uvicorn's protocol, all deliberate: the whole body is read before the handler
+runs (bodies are small and capped; a declared or received size over the cap is answered 413 at
+once and the connection closed); a pipeline of requests is served by one task in order; the
+keep-alive timer is armed once per idle period rather than once per response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+import httptools
+
+from parley.api.app import ParleyASGI
+from parley.api.errors import render_error, render_unexpected
+from parley.api.forwarded import TrustedProxies
+from parley.api.http import Response, RouteMatch
+from parley.domain.errors import InvalidRequest
+
+log = logging.getLogger("parley.api")
+access_log = logging.getLogger("uvicorn.access")
+
+MAX_HEADER_BYTES = 64 * 1024
+MAX_PIPELINE = 16  # requests waiting behind the one in flight before reading pauses
+STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+NO_BODY_STATUSES = frozenset((204, 304))
+
+
+class _Request:
+    """One request read off the wire, waiting for its turn."""
+
+    __slots__ = ("answer", "body", "client_ip", "head", "headers", "keep_alive", "method", "path", "raw_query")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        raw_query: bytes,
+        headers: dict[str, str],
+        client_ip: str,
+        keep_alive: bool,
+        body: bytes,
+        answer: Response | None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.raw_query = raw_query
+        self.headers = headers
+        self.client_ip = client_ip
+        self.keep_alive = keep_alive
+        self.body = body
+        self.answer = answer  # decided before the handler (a body over the limit)
+        self.head = method == "HEAD"
+
+
+class HttpConnection:
+    """An ``asyncio`` protocol for one client connection; uvicorn constructs it per connection."""
+
+    def __init__(
+        self,
+        config: Any,
+        server_state: Any,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        app = config.app
+        if not isinstance(app, ParleyASGI):
+            raise TypeError("HttpConnection serves a ParleyASGI application only")
+        self.app: ParleyASGI = app
+        self.config = config
+        self.server_state = server_state
+        self.app_state = app_state
+        self.loop: asyncio.AbstractEventLoop = _loop or asyncio.get_event_loop()
+        self.connections: set[Any] = server_state.connections
+        self.tasks: set[Any] = server_state.tasks
+        self.keep_alive_seconds: float = float(config.timeout_keep_alive)
+        self.proxies: TrustedProxies | None = None
+        if config.proxy_headers:
+            self.proxies = TrustedProxies(config.forwarded_allow_ips)
+        self.log_access: bool = bool(config.access_log)
+        self.parser = httptools.HttpRequestParser(self)
+        # Answer the first request of a pipeline even when the client closes its side after it.
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        self.transport: Any = None
+        self.peer_ip = ""
+        self.queue: deque[_Request] = deque()
+        self.task: asyncio.Task[None] | None = None
+        self.cancel_on_close = False  # the request in flight is a long poll or a stream
+        self.gone = False
+        self.closing = False  # answer what is queued, then close
+        self.write_paused = False
+        self.drained: asyncio.Future[None] | None = None
+        self.reading_paused = False
+        self.idle_since = 0.0
+        self.idle_timer: asyncio.TimerHandle | None = None
+        # the request being read
+        self.url = b""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
+        self.current: _Request | None = None
+        self.body_parts: list[bytes] = []
+        self.body_size = 0
+        self.discarding = False  # the rest of this request's body is not wanted
+        self.upgrading = False
+        self.broken = False  # the parser met something that is not HTTP; read nothing more
+
+    # -- asyncio protocol -------------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        self._idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gone = True
+        self.connections.discard(self)
+        self.queue.clear()
+        if self.task is not None and self.cancel_on_close:
+            self.task.cancel()
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+
+    def eof_received(self) -> None:
+        pass
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self.upgrading:
+                self._upgrade()
+        except httptools.HttpParserError as exc:
+            # what a callback raised is the better reason than the parser's "User callback error"
+            cause = exc.__context__ if isinstance(exc.__context__, httptools.HttpParserError) else exc
+            self._refuse_malformed(str(cause) or "the request is not valid HTTP/1.1")
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping: close now if idle, else after the answers in flight."""
+        self.closing = True
+        if self.task is None and self.current is None:
+            self.transport.close()
+
+    # -- httptools callbacks -----------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.raw_headers = []
+        self.header_bytes = 0
+        self.current = None
+        self.body_parts = []
+        self.body_size = 0
+        self.discarding = False
+        self.upgrading = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.header_bytes += len(url)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise httptools.HttpParserError("the request line and headers exceed 64 KiB")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise httptools.HttpParserError("the request line and headers exceed 64 KiB")
+        self.raw_headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        method: str = parser.get_method().decode("ascii")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
+        if parser.should_upgrade() and headers.get("upgrade", "").lower() == "websocket":
+            self.upgrading = self.config.ws_protocol_class is not None
+            if self.upgrading:
+                return
+        try:
+            url: Any = httptools.parse_url(self.url)
+            # The stubs say bytes; httptools gives None for a part the URL lacks.
+            raw_path: bytes | None = url.path
+            query: bytes | None = url.query
+            path = raw_path.decode("ascii") if raw_path else "/"
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            raise httptools.HttpParserError("the request target is not a valid URL") from None
+        if "%" in path:
+            path = unquote(path)
+        raw_query = query or b""
+        client_ip = self.peer_ip
+        if self.proxies is not None and "x-forwarded-for" in headers:
+            client_ip = self.proxies.client_of(client_ip, self._all("x-forwarded-for"))
+        keep_alive = parser.should_keep_alive() and parser.get_http_version() != "1.0"
+        request = _Request(method, path, raw_query, headers, client_ip, keep_alive, b"", None)
+        self.current = request
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.app.max_body_bytes:
+            self._refuse_body(request)
+        elif headers.get("expect", "").lower() == "100-continue":
+            self.transport.write(CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        if self.discarding or self.upgrading:
+            return
+        self.body_size += len(body)
+        if self.body_size > self.app.max_body_bytes and self.current is not None:
+            self._refuse_body(self.current)
+            return
+        self.body_parts.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self.current
+        if self.discarding or self.upgrading or request is None:
+            return
+        parts = self.body_parts
+        if parts:
+            request.body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self.current = None
+        self._enqueue(request)
+
+    # -- serving -----------------------------------------------------------------------------
+    def _enqueue(self, request: _Request) -> None:
+        self.queue.append(request)
+        if self.task is None:
+            if self.idle_timer is not None:
+                self.idle_timer.cancel()
+                self.idle_timer = None
+            task = self.loop.create_task(self._serve_queue())
+            self.task = task
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        elif len(self.queue) >= MAX_PIPELINE and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    async def _serve_queue(self) -> None:
+        try:
+            while self.queue and not self.gone:
+                request = self.queue.popleft()
+                if self.reading_paused and len(self.queue) < MAX_PIPELINE // 2:
+                    self.reading_paused = False
+                    self.transport.resume_reading()
+                await self._serve(request)
+                self.server_state.total_requests += 1
+                if not request.keep_alive or (self.closing and not self.queue):
+                    self.transport.close()
+                    break
+        except asyncio.CancelledError:
+            if not self.gone:  # cancelled by a stopping server: nobody will answer
+                self.transport.close()
+            raise
+        finally:
+            self.task = None
+            self.cancel_on_close = False
+        self._idle()
+
+    async def _serve(self, request: _Request) -> None:
+        response = request.answer
+        if response is None:
+            match = self.app.router.match(request.method, request.path)
+            route = match.route if match is not None else None
+            self.cancel_on_close = route is not None and route.long_poll
+            try:
+                response = await self._respond(request, match)
+            except asyncio.CancelledError:
+                if self.gone:
+                    return  # the client left its long poll; nothing was taken
+                raise
+        if self.gone:
+            return
+        if response.stream is None:
+            self._write(request, response)
+        else:
+            self.cancel_on_close = True
+            await self._stream(request, response)
+        if self.log_access:
+            r = request
+            target = r.path + ("?" + r.raw_query.decode("latin-1") if r.raw_query else "")
+            # the arguments uvicorn's access-log formatter expects
+            access_log.info('%s - "%s %s HTTP/%s" %d', r.client_ip, r.method, target, "1.1", response.status)
+
+    async def _respond(self, request: _Request, match: RouteMatch | None) -> Response:
+        r = request
+        return await self.app.respond(r.method, r.path, match, r.headers, r.raw_query, r.client_ip, r.body, None)
+
+    def _write(self, request: _Request, response: Response) -> None:
+        try:
+            head = self._head(request, response, chunked=False)
+        except ValueError:
+            log.exception("a response header cannot be sent (%s %s)", request.method, request.path)
+            response = render_unexpected("-")
+            head = self._head(request, response, chunked=False)
+        if request.head or not response.body:
+            self.transport.write(head)
+        else:
+            self.transport.write(head + response.body)
+
+    def _head(self, request: _Request, response: Response, chunked: bool) -> bytes:
+        status = response.status
+        line = STATUS_LINES.get(status)
+        parts = [line if line is not None else ("HTTP/1.1 " + str(status) + " \r\n").encode()]
+        for name, value in self.server_state.default_headers:
+            parts.append(name + b": " + value + b"\r\n")
+        for name, value in response.headers:
+            if "\r" in value or "\n" in value or "\x00" in value:
+                raise ValueError("a header value holds a line break or NUL: " + name)
+            parts.append((name + ": " + value + "\r\n").encode("latin-1"))
+        if chunked:
+            parts.append(b"transfer-encoding: chunked\r\n")
+        elif status not in NO_BODY_STATUSES:
+            parts.append(b"content-length: " + str(len(response.body)).encode() + b"\r\n")
+        if not request.keep_alive or (self.closing and not self.queue):
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        return b"".join(parts)
+
+    async def _stream(self, request: _Request, response: Response) -> None:
+        stream = response.stream
+        assert stream is not None
+        self.transport.write(self._head(request, response, chunked=True))
+        try:
+            async for chunk in stream:
+                if chunk:
+                    self.transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                if self.write_paused:
+                    await self._drain()
+                if self.gone:
+                    return
+            self.transport.write(b"0\r\n\r\n")
+        except Exception:
+            log.exception("stream failed (%s %s)", request.method, request.path)
+            self.transport.close()
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _drain(self) -> None:
+        self.drained = self.loop.create_future()
+        if self.write_paused and not self.gone:
+            await self.drained
+        self.drained = None
+
+    # -- the connection's edges ----------------------------------------------------------------
+    def _idle(self) -> None:
+        """Close the connection once it has been idle for the keep-alive time."""
+        self.idle_since = self.loop.time()
+        if self.idle_timer is None and not self.gone:
+            self.idle_timer = self.loop.call_later(self.keep_alive_seconds, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self.idle_timer = None
+        if self.gone or self.task is not None:
+            return  # the end of the request in flight arms it again
+        waited = self.loop.time() - self.idle_since
+        if waited >= self.keep_alive_seconds - 0.01:
+            self.transport.close()
+        else:
+            self.idle_timer = self.loop.call_later(self.keep_alive_seconds - waited, self._idle_check)
+
+    def _refuse_body(self, request: _Request) -> None:
+        """413 at once, without reading the rest; the connection closes after the answer."""
+        self.discarding = True
+        self.current = None
+        self.body_parts = []
+        request.answer = self.app.too_large()
+        request.keep_alive = False
+        self._enqueue(request)
+
+    def _refuse_malformed(self, reason: str) -> None:
+        error = InvalidRequest.of("request", "malformedRequest", "not a valid HTTP/1.1 request: " + reason)
+        response = render_error(error)
+        request = _Request("GET", "", b"", {}, self.peer_ip, False, b"", response)
+        self.broken = True
+        self.current = None
+        if self.task is None:
+            self._write(request, response)
+            self.transport.close()
+        else:
+            self.queue.append(request)
+
+    def _all(self, name: str) -> str:
+        """Every value of a header that may repeat, joined as one list."""
+        wanted = name.encode()
+        return ", ".join(v.decode("latin-1") for n, v in self.raw_headers if n == wanted)
+
+    def _upgrade(self) -> None:
+        """Hand the connection to uvicorn's WebSocket protocol, replaying the request to it."""
+        self.connections.discard(self)
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        method: bytes = self.parser.get_method()
+        lines = [method + b" " + self.url + b" HTTP/1.1\r\n"]
+        for name, value in self.raw_headers:
+            lines.append(name + b": " + value + b"\r\n")
+        lines.append(b"\r\n")
+        protocol = self.config.ws_protocol_class(
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.connection_made(self.transport)
+        protocol.data_received(b"".join(lines))
+        self.transport.set_protocol(protocol)
