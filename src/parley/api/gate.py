@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Final
 
 from parley.api.errors import render_error
 from parley.api.http import Request, Response
@@ -31,11 +32,17 @@ from parley.service.tokens import Authenticator
 MAX_IDEMPOTENCY_KEY = 255
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class AgentCall:
-    request: Request
-    principal: Principal
-    idempotency: IdempotencyContext | None
+    request: Final[Request]
+    principal: Final[Principal]
+    idempotency: Final[IdempotencyContext | None]
+
+    def __init__(self, request: Request, principal: Principal, idempotency: IdempotencyContext | None) -> None:
+        self.request = request
+        self.principal = principal
+        self.idempotency = idempotency
 
 
 AgentHandler = Callable[[AgentCall], Awaitable[Response]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from parley.domain.errors import InvalidRequest
 
@@ -110,11 +111,18 @@ class User:
         return Role.SUPERVISOR.value in self.roles
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Principal:
     """Who is calling an agent-side endpoint, fixed at the edge and passed explicitly."""
 
-    org_id: str
-    client_id: str
-    scopes: frozenset[str]
-    api_key_id: str
+    org_id: Final[str]
+    client_id: Final[str]
+    scopes: Final[frozenset[str]]
+    api_key_id: Final[str]
+
+    def __init__(self, org_id: str, client_id: str, scopes: frozenset[str], api_key_id: str) -> None:
+        self.org_id = org_id
+        self.client_id = client_id
+        self.scopes = scopes
+        self.api_key_id = api_key_id

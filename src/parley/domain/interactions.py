@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from parley.domain.errors import Gone, RuleViolation
 
@@ -41,18 +41,43 @@ class MessageKind(StrEnum):
     URL = "url"
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Message:
-    message_id: str
-    org_id: str
-    interaction_id: str
-    seq: int
-    kind: MessageKind
-    body: str
-    entity_type: EntityType
-    entity_name: str
-    user_id: str | None
-    sent_at: float
+    message_id: Final[str]
+    org_id: Final[str]
+    interaction_id: Final[str]
+    seq: Final[int]
+    kind: Final[MessageKind]
+    body: Final[str]
+    entity_type: Final[EntityType]
+    entity_name: Final[str]
+    user_id: Final[str | None]
+    sent_at: Final[float]
+
+    def __init__(
+        self,
+        message_id: str,
+        org_id: str,
+        interaction_id: str,
+        seq: int,
+        kind: MessageKind,
+        body: str,
+        entity_type: EntityType,
+        entity_name: str,
+        user_id: str | None,
+        sent_at: float,
+    ) -> None:
+        self.message_id = message_id
+        self.org_id = org_id
+        self.interaction_id = interaction_id
+        self.seq = seq
+        self.kind = kind
+        self.body = body
+        self.entity_type = entity_type
+        self.entity_name = entity_name
+        self.user_id = user_id
+        self.sent_at = sent_at
 
     @property
     def is_whisper(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Final
 
 from parley.clock import Clock
 from parley.domain import events
@@ -28,15 +29,25 @@ TextCheck = Callable[[Interaction, str], Awaitable[None] | None]
 Deliver = Callable[[Interaction, Message], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Post:
     """What a participant posts: a text or a URL, and who it says it is from."""
 
-    interaction_id: str
-    kind: MessageKind
-    body: str
-    entity_type: EntityType
-    entity_name: str
+    interaction_id: Final[str]
+    kind: Final[MessageKind]
+    body: Final[str]
+    entity_type: Final[EntityType]
+    entity_name: Final[str]
+
+    def __init__(
+        self, interaction_id: str, kind: MessageKind, body: str, entity_type: EntityType, entity_name: str
+    ) -> None:
+        self.interaction_id = interaction_id
+        self.kind = kind
+        self.body = body
+        self.entity_type = entity_type
+        self.entity_name = entity_name
 
 
 def check_chat_text(interaction: Interaction, text: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
@@ -195,13 +195,23 @@ class StreamSession:
         return self.owner[5:] if self.owner.startswith("user:") else None
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Envelope:
-    event_id: str
-    sequence_number: int
-    event_type: str
-    event_time: str
-    payload: dict[str, Any]
+    event_id: Final[str]
+    sequence_number: Final[int]
+    event_type: Final[str]
+    event_time: Final[str]
+    payload: Final[dict[str, Any]]
+
+    def __init__(
+        self, event_id: str, sequence_number: int, event_type: str, event_time: str, payload: dict[str, Any]
+    ) -> None:
+        self.event_id = event_id
+        self.sequence_number = sequence_number
+        self.event_type = event_type
+        self.event_time = event_time
+        self.payload = payload
 
 
 @dataclass(frozen=True, slots=True)
