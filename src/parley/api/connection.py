@@ -34,9 +34,46 @@ access_log = logging.getLogger("uvicorn.access")
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_PIPELINE = 16  # requests waiting behind the one in flight before reading pauses
-STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+STATUS_TEXT = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n" for s in HTTPStatus}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NO_BODY_STATUSES = frozenset((204, 304))
+METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+
+
+class _CommonHeaders:
+    """The headers uvicorn puts on every response (the date), as text, remade when it renews them."""
+
+    def __init__(self) -> None:
+        self.source: list[tuple[bytes, bytes]] | None = None
+        self.text = ""
+
+    def of(self, server_state: Any) -> str:
+        source: list[tuple[bytes, bytes]] = server_state.default_headers
+        if source is not self.source:  # uvicorn sets a new list each second
+            self.text = "".join(n.decode("latin-1") + ": " + v.decode("latin-1") + "\r\n" for n, v in source)
+            self.source = source
+        return self.text
+
+
+_common_headers = _CommonHeaders()
+
+
+def _target(url: bytes) -> tuple[str, bytes]:
+    """The decoded path and the raw query of a request target."""
+    try:
+        if url.startswith(b"/") and b"#" not in url:  # the usual origin form, split without a parser
+            raw_path, _, query = url.partition(b"?")
+            path = raw_path.decode("ascii")
+        else:
+            parsed: Any = httptools.parse_url(url)
+            # The stubs say bytes; httptools gives None for a part the URL lacks.
+            parsed_path: bytes | None = parsed.path
+            parsed_query: bytes | None = parsed.query
+            path = parsed_path.decode("ascii") if parsed_path else "/"
+            query = parsed_query or b""
+    except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+        raise httptools.HttpParserError("the request target is not a valid URL") from None
+    return (unquote(path) if "%" in path else path), query
 
 
 class _Request:
@@ -192,23 +229,14 @@ class HttpConnection:
 
     def on_headers_complete(self) -> None:
         parser = self.parser
-        method: str = parser.get_method().decode("ascii")
+        raw_method: bytes = parser.get_method()
+        method = METHODS.get(raw_method) or raw_method.decode("ascii")
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
         if parser.should_upgrade() and headers.get("upgrade", "").lower() == "websocket":
             self.upgrading = self.config.ws_protocol_class is not None
             if self.upgrading:
                 return
-        try:
-            url: Any = httptools.parse_url(self.url)
-            # The stubs say bytes; httptools gives None for a part the URL lacks.
-            raw_path: bytes | None = url.path
-            query: bytes | None = url.query
-            path = raw_path.decode("ascii") if raw_path else "/"
-        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
-            raise httptools.HttpParserError("the request target is not a valid URL") from None
-        if "%" in path:
-            path = unquote(path)
-        raw_query = query or b""
+        path, raw_query = _target(self.url)
         client_ip = self.peer_ip
         if self.proxies is not None and "x-forwarded-for" in headers:
             client_ip = self.proxies.client_of(client_ip, self._all("x-forwarded-for"))
@@ -319,22 +347,20 @@ class HttpConnection:
 
     def _head(self, request: _Request, response: Response, chunked: bool) -> bytes:
         status = response.status
-        line = STATUS_LINES.get(status)
-        parts = [line if line is not None else ("HTTP/1.1 " + str(status) + " \r\n").encode()]
-        for name, value in self.server_state.default_headers:
-            parts.append(name + b": " + value + b"\r\n")
+        line = STATUS_TEXT.get(status) or "HTTP/1.1 " + str(status) + " \r\n"
+        text = [line, _common_headers.of(self.server_state)]
         for name, value in response.headers:
             if "\r" in value or "\n" in value or "\x00" in value:
                 raise ValueError("a header value holds a line break or NUL: " + name)
-            parts.append((name + ": " + value + "\r\n").encode("latin-1"))
+            text += (name, ": ", value, "\r\n")
         if chunked:
-            parts.append(b"transfer-encoding: chunked\r\n")
+            text.append("transfer-encoding: chunked\r\n")
         elif status not in NO_BODY_STATUSES:
-            parts.append(b"content-length: " + str(len(response.body)).encode() + b"\r\n")
+            text += ("content-length: ", str(len(response.body)), "\r\n")
         if not request.keep_alive or (self.closing and not self.queue):
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
-        return b"".join(parts)
+            text.append("connection: close\r\n")
+        text.append("\r\n")
+        return "".join(text).encode("latin-1")
 
     async def _stream(self, request: _Request, response: Response) -> None:
         stream = response.stream

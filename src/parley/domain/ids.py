@@ -50,12 +50,30 @@ class _RandomPool:
 _random = _RandomPool()
 
 
+class _Stamp:
+    """The current millisecond as 12 hex digits, formatted once per millisecond."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, str] = (-1, "")  # one assignment, so threads never see half of it
+
+    def now(self) -> str:
+        millis = time.time_ns() // 1_000_000
+        last = self.last
+        if millis == last[0]:
+            return last[1]
+        digits = "%012x" % (millis & 0xFFFF_FFFF_FFFF)
+        self.last = (millis, digits)
+        return digits
+
+
+_stamp = _Stamp()
+
+
 def new_id(prefix: str) -> str:
     """A unique id with a readable prefix, e.g. ``msg_019d0f3c...``: 48 bits of milliseconds
     then 80 random bits, as 32 hex digits. Ids made later sort later (to the millisecond), so
     rows keyed by them are appended to their index rather than scattered across it."""
-    millis = time.time_ns() // 1_000_000
-    return prefix + "_" + "%012x" % (millis & 0xFFFF_FFFF_FFFF) + _random.take_hex(20)
+    return prefix + "_" + _stamp.now() + _random.take_hex(20)
 
 
 def new_secret(prefix: str) -> str:
