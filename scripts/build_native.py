@@ -44,6 +44,7 @@ MODULES = [
     "parley.service.idempotency",
     "parley.service.interactions",
     "parley.service.messaging",
+    "parley.service.ports",
     "parley.service.ratelimit",
     "parley.service.streaming",
     "parley.service.tokens",
