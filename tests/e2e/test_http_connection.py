@@ -212,3 +212,12 @@ def test_a_trusted_proxy_names_the_client(server: ServerProcess) -> None:
         time.sleep(0.05)
     line = next(x for x in server.log().splitlines() if "forwarded-test" in x)
     assert "198.51.100.7 - " in line
+
+
+def test_a_request_that_arrives_slowly_is_not_cut_off_by_the_keep_alive_time(server: ServerProcess) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(KEEP_ALIVE_SECONDS + 1)
+        sock.sendall(b"\r\n")
+        status, _, _ = read_response(sock, bytearray())
+        assert status == "HTTP/1.1 200 OK"

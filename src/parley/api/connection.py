@@ -152,6 +152,7 @@ class HttpConnection:
         self.body_size = 0
         self.discarding = False  # the rest of this request's body is not wanted
         self.upgrading = False
+        self.reading = False  # between the first byte of a request and its end
         self.broken = False  # the parser met something that is not HTTP; read nothing more
 
     # -- asyncio protocol -------------------------------------------------------------------
@@ -206,6 +207,7 @@ class HttpConnection:
 
     # -- httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
+        self.reading = True
         self.url = b""
         self.raw_headers = []
         self.header_bytes = 0
@@ -259,6 +261,7 @@ class HttpConnection:
         self.body_parts.append(body)
 
     def on_message_complete(self) -> None:
+        self.reading = False
         request = self.current
         if self.discarding or self.upgrading or request is None:
             return
@@ -272,9 +275,6 @@ class HttpConnection:
     def _enqueue(self, request: _Request) -> None:
         self.queue.append(request)
         if self.task is None:
-            if self.idle_timer is not None:
-                self.idle_timer.cancel()
-                self.idle_timer = None
             task = self.loop.create_task(self._serve_queue())
             self.task = task
             self.tasks.add(task)
@@ -400,6 +400,9 @@ class HttpConnection:
         self.idle_timer = None
         if self.gone or self.task is not None:
             return  # the end of the request in flight arms it again
+        if self.reading:  # a request is arriving, however slowly: uvicorn would wait too
+            self._idle()
+            return
         waited = self.loop.time() - self.idle_since
         if waited >= self.keep_alive_seconds - 0.01:
             self.transport.close()
