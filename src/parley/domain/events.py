@@ -40,9 +40,9 @@ def message_event(message: Message, interaction: Interaction) -> tuple[str, dict
     payload: dict[str, Any] = {
         "interactionId": message.interaction_id,
         "messageId": message.message_id,
-        "channelType": interaction.channel_type.value,
+        "channelType": str(interaction.channel_type),
         "entityName": message.entity_name,
-        "entityType": message.entity_type.value,
+        "entityType": str(message.entity_type),
     }
     if message.user_id is not None:
         payload["userId"] = message.user_id
@@ -82,7 +82,7 @@ def offered_payload(interaction: Interaction, offer_timeout: float) -> dict[str,
     return {
         "interactionId": interaction.interaction_id,
         "ehubSessionId": interaction.ehub_session_id,
-        "channelType": interaction.channel_type.value,
+        "channelType": str(interaction.channel_type),
         "contactName": interaction.contact_name,
         "contactAddress": interaction.contact_address,
         "offerTimeoutSeconds": int(offer_timeout),
@@ -94,13 +94,13 @@ def active_payload(interaction: Interaction, user_id: str, entity_name: str, ent
         "interactionId": interaction.interaction_id,
         "userId": user_id,
         "entityName": entity_name,
-        "entityType": entity_type.value,
-        "channelType": interaction.channel_type.value,
+        "entityType": str(entity_type),
+        "channelType": str(interaction.channel_type),
     }
 
 
 def disconnected_payload(interaction_id: str, by: EntityType, reason: str) -> dict[str, Any]:
-    return {"interactionId": interaction_id, "disconnectedBy": by.value, "reason": reason}
+    return {"interactionId": interaction_id, "disconnectedBy": str(by), "reason": reason}
 
 
 def delivery_status_payload(

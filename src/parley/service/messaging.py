@@ -149,13 +149,13 @@ class Messaging:
     ) -> None:
         interaction = await self.book.get(org_id, interaction_id)
         interaction.check_user_may_send(user_id, entity_type)
-        meta = {"entityName": entity_name, "entityType": entity_type.value, "userId": user_id}
+        meta = {"entityName": entity_name, "entityType": str(entity_type), "userId": user_id}
         await self.typing.composing(interaction, events.user_owner(user_id), meta, expires_after)
 
     async def contact_typing(self, org_id: str, contact_id: str, interaction_id: str, expires_after: int) -> None:
         interaction = await self.book.get_for_contact(org_id, interaction_id, contact_id)
         interaction.check_contact_may_send()
-        meta = {"entityName": interaction.contact_name, "entityType": EntityType.CONTACT.value}
+        meta = {"entityName": interaction.contact_name, "entityType": str(EntityType.CONTACT)}
         await self.typing.composing(interaction, events.contact_owner(contact_id), meta, expires_after)
 
     async def transcript(self, org_id: str, interaction_id: str) -> tuple[Interaction, list[Message]]:

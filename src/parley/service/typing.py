@@ -13,7 +13,7 @@ from parley.service.ports import EventEngine
 
 def _recipients(interaction: Interaction, meta: dict[str, Any], sender: str) -> list[str]:
     # A supervisor's typing is a whisper too: the contact never sees it.
-    contact = meta["entityType"] != EntityType.MONITOR.value
+    contact = meta["entityType"] != str(EntityType.MONITOR)
     return events.audience(interaction, contact=contact, exclude=sender)
 
 

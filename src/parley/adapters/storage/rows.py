@@ -127,8 +127,8 @@ INTERACTION_MUTABLE: list[str] = INTERACTION_COLUMNS.split(", ")[2:]
 
 def interaction_row(i: Interaction) -> Row:
     return (
-        i.interaction_id, i.org_id, i.channel_type.value, i.contact_id, i.contact_name, i.created_at,
-        i.contact_address, i.contact_email, dump(i.contact_data), i.state.value, i.offered_to,
+        i.interaction_id, i.org_id, str(i.channel_type), i.contact_id, i.contact_name, i.created_at,
+        i.contact_address, i.contact_email, dump(i.contact_data), str(i.state), i.offered_to,
         i.ehub_session_id, i.offered_at, dump(i.agent_ids), dump(i.monitor_ids), dump(i.declined_by),
         i.ended_at, i.ended_by, i.end_reason, i.last_seq,
     )  # fmt: skip
@@ -151,7 +151,7 @@ MESSAGE_COLUMNS = "message_id, org_id, interaction_id, seq, kind, body, entity_t
 
 def message_row(m: Message) -> Row:
     return (
-        m.message_id, m.org_id, m.interaction_id, m.seq, m.kind.value, m.body, m.entity_type.value,
+        m.message_id, m.org_id, m.interaction_id, m.seq, str(m.kind), m.body, str(m.entity_type),
         m.entity_name, m.user_id, m.sent_at,
     )  # fmt: skip
 
@@ -205,7 +205,7 @@ def opt_change_of(r: Row) -> OptChange:
 def outbound_row(o: SmsOutbound) -> Row:
     return (
         o.message_id, o.org_id, o.interaction_id, o.to_number, o.from_number, o.body, o.segments, o.attempts,
-        o.next_attempt_at, o.state.value, o.created_at, o.gateway_code, o.error, o.updated_at,
+        o.next_attempt_at, str(o.state), o.created_at, o.gateway_code, o.error, o.updated_at,
     )  # fmt: skip
 
 

@@ -63,7 +63,7 @@ def routes(p: Parley) -> list[Route]:
         )
         return Response(202)
 
-    scope = Scope.MESSAGING.value
+    scope = str(Scope.MESSAGING)
     common = {
         "tag": "Messaging",
         "status": 202,
