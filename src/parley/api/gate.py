@@ -164,11 +164,14 @@ class Gate:
                 )
                 return render_error(limited, limit)
             try:
-                response = await self.idempotency.run(
-                    request,
-                    principal.api_key_id,
-                    lambda idem: handler(AgentCall(request, principal, idem)),
-                )
+                if "idempotency-key" in headers:
+                    response = await self.idempotency.run(
+                        request,
+                        principal.api_key_id,
+                        lambda idem: handler(AgentCall(request, principal, idem)),
+                    )
+                else:  # most requests: no detour through the idempotency gate
+                    response = await handler(AgentCall(request, principal, None))
             except ParleyError as exc:
                 response = render_error(exc)
             response.headers.extend(limit)
