@@ -221,3 +221,13 @@ def test_a_request_that_arrives_slowly_is_not_cut_off_by_the_keep_alive_time(ser
         sock.sendall(b"\r\n")
         status, _, _ = read_response(sock, bytearray())
         assert status == "HTTP/1.1 200 OK"
+
+
+def test_an_idle_keep_alive_connection_does_not_hold_up_a_stop(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as server, connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_response(sock, bytearray())
+        started = time.monotonic()
+        server.stop()
+        # uvicorn would wait its 5 s of grace for a connection's task that never ended
+        assert time.monotonic() - started < 3

@@ -134,7 +134,9 @@ class HttpConnection:
         self.transport: Any = None
         self.peer_ip = ""
         self.queue: deque[_Request] = deque()
-        self.task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[None] | None = None  # serves this connection's requests in order
+        self.wakeup: asyncio.Future[None] | None = None  # the task waits on it for the next request
+        self.busy = False  # a request is being answered
         self.cancel_on_close = False  # the request in flight is a long poll or a stream
         self.gone = False
         self.closing = False  # answer what is queued, then close
@@ -169,6 +171,7 @@ class HttpConnection:
         self.queue.clear()
         if self.task is not None and self.cancel_on_close:
             self.task.cancel()
+        self._wake()  # an idle task sees the connection gone and ends
         if self.drained is not None and not self.drained.done():
             self.drained.set_result(None)
         if self.idle_timer is not None:
@@ -202,7 +205,7 @@ class HttpConnection:
     def shutdown(self) -> None:
         """uvicorn is stopping: close now if idle, else after the answers in flight."""
         self.closing = True
-        if self.task is None and self.current is None:
+        if not self.busy and not self.queue and self.current is None:
             self.transport.close()
 
     # -- httptools callbacks -----------------------------------------------------------------
@@ -279,18 +282,38 @@ class HttpConnection:
             self.task = task
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+        elif self.wakeup is not None:
+            self._wake()
         elif len(self.queue) >= MAX_PIPELINE and not self.reading_paused:
             self.reading_paused = True
             self.transport.pause_reading()
 
+    def _wake(self) -> None:
+        wakeup, self.wakeup = self.wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
     async def _serve_queue(self) -> None:
+        """The connection's one task: it serves requests as they come, and waits in between.
+
+        One task for the connection's life rather than one per request: making a task (and
+        registering it, and calling back when it ends) was a twentieth of a sendText.
+        """
         try:
-            while self.queue and not self.gone:
+            while not self.gone:
+                if not self.queue:
+                    self.busy = False
+                    self._idle()
+                    self.wakeup = self.loop.create_future()
+                    await self.wakeup
+                    continue
+                self.busy = True
                 request = self.queue.popleft()
                 if self.reading_paused and len(self.queue) < MAX_PIPELINE // 2:
                     self.reading_paused = False
                     self.transport.resume_reading()
                 await self._serve(request)
+                self.cancel_on_close = False
                 self.server_state.total_requests += 1
                 if not request.keep_alive or (self.closing and not self.queue):
                     self.transport.close()
@@ -301,8 +324,8 @@ class HttpConnection:
             raise
         finally:
             self.task = None
+            self.busy = False
             self.cancel_on_close = False
-        self._idle()
 
     async def _serve(self, request: _Request) -> None:
         response = request.answer
@@ -398,7 +421,7 @@ class HttpConnection:
 
     def _idle_check(self) -> None:
         self.idle_timer = None
-        if self.gone or self.task is not None:
+        if self.gone or self.busy:
             return  # the end of the request in flight arms it again
         if self.reading:  # a request is arriving, however slowly: uvicorn would wait too
             self._idle()
@@ -424,11 +447,11 @@ class HttpConnection:
         request = _Request("GET", "", b"", {}, self.peer_ip, False, b"", response)
         self.broken = True
         self.current = None
-        if self.task is None:
+        if not self.busy and not self.queue:
             self._write(request, response)
             self.transport.close()
         else:
-            self.queue.append(request)
+            self._enqueue(request)
 
     def _all(self, name: str) -> str:
         """Every value of a header that may repeat, joined as one list."""
@@ -438,6 +461,8 @@ class HttpConnection:
     def _upgrade(self) -> None:
         """Hand the connection to uvicorn's WebSocket protocol, replaying the request to it."""
         self.connections.discard(self)
+        self.gone = True  # for this protocol: its task, if any, ends
+        self._wake()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
