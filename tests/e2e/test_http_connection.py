@@ -231,3 +231,14 @@ def test_an_idle_keep_alive_connection_does_not_hold_up_a_stop(tmp_path: Path) -
         server.stop()
         # uvicorn would wait its 5 s of grace for a connection's task that never ended
         assert time.monotonic() - started < 3
+
+
+def test_absolute_form_targets_and_fragments_reach_the_same_endpoint(server: ServerProcess) -> None:
+    with connect(server) as sock:
+        sock.sendall(
+            b"GET http://example.com/healthz HTTP/1.1\r\nHost: example.com\r\n\r\n"
+            b"GET /healthz#top HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /heal%74hz?x=1#top HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        buffered = bytearray()
+        assert [read_response(sock, buffered)[0] for _ in range(3)] == ["HTTP/1.1 200 OK"] * 3

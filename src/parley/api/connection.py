@@ -61,10 +61,12 @@ _common_headers = _CommonHeaders()
 def _target(url: bytes) -> tuple[str, bytes]:
     """The decoded path and the raw query of a request target."""
     try:
-        if url.startswith(b"/") and b"#" not in url:  # the usual origin form, split without a parser
+        path = ""
+        query = b""
+        if url.startswith(b"/"):  # the usual origin form, split without a parser
             raw_path, _, query = url.partition(b"?")
             path = raw_path.decode("ascii")
-        else:
+        if not path or "#" in path or (query and b"#" in query):  # another form, or a fragment
             parsed: Any = httptools.parse_url(url)
             # The stubs say bytes; httptools gives None for a part the URL lacks.
             parsed_path: bytes | None = parsed.path
