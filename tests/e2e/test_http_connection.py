@@ -242,3 +242,12 @@ def test_absolute_form_targets_and_fragments_reach_the_same_endpoint(server: Ser
         )
         buffered = bytearray()
         assert [read_response(sock, buffered)[0] for _ in range(3)] == ["HTTP/1.1 200 OK"] * 3
+
+
+def test_http_1_0_asking_to_keep_alive_is_still_closed_after_the_answer(server: ServerProcess) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        status, headers, _ = read_response(sock, bytearray())
+        assert status == "HTTP/1.1 200 OK"
+        assert headers["connection"] == "close"
+        assert closed_by_server(sock)

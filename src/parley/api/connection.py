@@ -239,7 +239,7 @@ class HttpConnection:
         raw_method: bytes = parser.get_method()
         method = METHODS.get(raw_method) or raw_method.decode("ascii")
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
-        if parser.should_upgrade() and headers.get("upgrade", "").lower() == "websocket":
+        if "upgrade" in headers and parser.should_upgrade() and headers["upgrade"].lower() == "websocket":
             self.upgrading = self.config.ws_protocol_class is not None
             if self.upgrading:
                 return
@@ -247,7 +247,9 @@ class HttpConnection:
         client_ip = self.peer_ip
         if self.proxies is not None and "x-forwarded-for" in headers:
             client_ip = self.proxies.client_of(client_ip, self._all("x-forwarded-for"))
-        keep_alive = parser.should_keep_alive() and parser.get_http_version() != "1.0"
+        # HTTP/1.0 closes after the answer (as uvicorn does), even when it asks to keep alive;
+        # without a Connection header llhttp already says so.
+        keep_alive = parser.should_keep_alive() and ("connection" not in headers or parser.get_http_version() != "1.0")
         request = _Request(method, path, raw_query, headers, client_ip, keep_alive, b"", None)
         self.current = request
         declared = headers.get("content-length")
