@@ -6,28 +6,24 @@ from typing import Any
 
 import msgspec
 
+from parley.api.schemas import EventBatch, EventEnvelope
 from parley.domain.events import RESET
 from parley.service.ports import Envelope, Reset
 
 _encoder = msgspec.json.Encoder()
 
 
-def envelope_dict(item: Envelope | Reset, session_seq_hint: int = 0) -> dict[str, Any]:
+def envelope(item: Envelope | Reset) -> EventEnvelope:
+    """An event as the API documents it; msgspec encodes the struct without a dictionary."""
     if isinstance(item, Reset):
-        return {
-            "eventId": f"evt_reset_{item.oldest_available}",
-            "sequenceNumber": max(0, item.oldest_available - 1),
-            "eventType": RESET,
-            "eventTime": "",
-            "payload": {"oldestAvailable": item.oldest_available},
-        }
-    return {
-        "eventId": item.event_id,
-        "sequenceNumber": item.sequence_number,
-        "eventType": item.event_type,
-        "eventTime": item.event_time,
-        "payload": item.payload,
-    }
+        oldest = item.oldest_available
+        return EventEnvelope("evt_reset_" + str(oldest), max(0, oldest - 1), RESET, "", {"oldestAvailable": oldest})
+    return EventEnvelope(item.event_id, item.sequence_number, item.event_type, item.event_time, item.payload)
+
+
+def encode_batch(session_id: str, batch: list[Envelope | Reset]) -> bytes:
+    """The body of a poll's answer."""
+    return _encoder.encode(EventBatch(session_id, [envelope(item) for item in batch]))
 
 
 def encode(data: Any) -> bytes:
@@ -35,7 +31,7 @@ def encode(data: Any) -> bytes:
 
 
 def sse_frame(item: Envelope | Reset) -> bytes:
-    data = encode(envelope_dict(item))
+    data = encode(envelope(item))
     if isinstance(item, Reset):
         return b"event: " + RESET.encode() + b"\ndata: " + data + b"\n\n"
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (item.sequence_number, item.event_type.encode(), data)

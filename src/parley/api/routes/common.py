@@ -13,7 +13,7 @@ from parley.api.validation import convert, decode_body
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.sse import event_stream, parse_last_event_id
-from parley.streaming.wire import envelope_dict
+from parley.streaming.wire import encode_batch
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -39,7 +39,7 @@ def optional_json_body(request: Request, schema: type[T]) -> T:
 async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:
     query = convert(dict(request.query), EventQuery)
     batch = await streaming.next_events(session, query.maxEvents, query.timeout)
-    return Response.json({"sessionId": session.session_id, "events": [envelope_dict(e) for e in batch]})
+    return Response(200, encode_batch(session.session_id, batch), [("content-type", "application/json")])
 
 
 def sse(streaming: Streaming, session: StreamSession, request: Request) -> Response:
