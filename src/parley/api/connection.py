@@ -66,7 +66,7 @@ def _target(url: bytes) -> tuple[str, bytes]:
         if url.startswith(b"/"):  # the usual origin form, split without a parser
             raw_path, _, query = url.partition(b"?")
             path = raw_path.decode("ascii")
-        if not path or "#" in path or (query and b"#" in query):  # another form, or a fragment
+        if not path or "#" in path or (query and query.find(b"#") >= 0):  # another form, or a fragment
             parsed: Any = httptools.parse_url(url)
             # The stubs say bytes; httptools gives None for a part the URL lacks.
             parsed_path: bytes | None = parsed.path

@@ -9,7 +9,7 @@ import msgspec
 from parley.api.errors import UnsupportedMediaType
 from parley.api.http import Request, Response
 from parley.api.schemas import EventQuery
-from parley.api.validation import convert, decode_body
+from parley.api.validation import blank, convert, decode_body
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.sse import event_stream, parse_last_event_id
@@ -22,7 +22,7 @@ ORG = "/via/v2/organizations/{orgId}"
 
 def json_body(request: Request, schema: type[T]) -> T:
     """The body as ``schema``: 400 if empty or invalid, 415 if it is not JSON."""
-    if request.body.strip() and request.content_type != "application/json":
+    if not blank(request.body) and request.content_type != "application/json":
         raise UnsupportedMediaType.of(
             "content-type", "unsupportedMediaType", "send the body as Content-Type: application/json"
         )
@@ -31,7 +31,7 @@ def json_body(request: Request, schema: type[T]) -> T:
 
 def optional_json_body(request: Request, schema: type[T]) -> T:
     """Like json_body, but an empty body means every field takes its default."""
-    if not request.body.strip():
+    if blank(request.body):
         return decode_body(b"{}", schema)
     return json_body(request, schema)
 
