@@ -78,6 +78,7 @@ class GroupCommitWriter:
         self._cursor: Cursor | None = None
         self._writer_thread: threading.Thread | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the last write
         self.commits = 0  # groups committed so far, for tests and benchmarks
 
     def open(self) -> None:
@@ -94,7 +95,7 @@ class GroupCommitWriter:
         """
         if self._closed or self._writer_thread is None:
             raise StoreClosed("the store is not open")
-        loop = asyncio.get_running_loop()
+        loop = self._loop = running_loop(self._loop)
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Write(run, reads, loop, future))
         return await future
@@ -234,7 +235,6 @@ class LoopGroupWriter(GroupCommitWriter):
         self._restart_frames = restart_frames
         self._pending: list[_Write] = []
         self._flush_scheduled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._held = False
         self._holding = threading.Event()  # set on the loop once commits are held
         self._stop_checkpoints = threading.Event()
@@ -258,7 +258,7 @@ class LoopGroupWriter(GroupCommitWriter):
     async def submit(self, run: Callable[[Cursor], T], *, reads: bool = False) -> T:
         if self._closed or self._checkpointer is None:
             raise StoreClosed("the store is not open")
-        loop = self._loop = asyncio.get_running_loop()
+        loop = self._loop = running_loop(self._loop)
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append(_Write(run, reads, loop, future))
         self._schedule_flush(loop)
@@ -383,6 +383,17 @@ def _lowest_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECKPOINT_NICENESS)
 
 
+def running_loop(cached: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop:
+    """The loop running this coroutine: ``cached`` while it still runs.
+
+    On Python 3.11 ``asyncio.get_running_loop()`` makes a ``getpid`` system call every time (to
+    notice a fork); once per write it was a tenth of the store's system time.
+    """
+    if cached is not None and cached.is_running():
+        return cached
+    return asyncio.get_running_loop()
+
+
 class ReaderPool:
     def __init__(self, dialect: Dialect, size: int) -> None:
         self._dialect = dialect
@@ -391,11 +402,13 @@ class ReaderPool:
         self._lock = threading.Lock()
         self._cursors: set[Cursor] = set()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the last read
 
     async def submit(self, run: Callable[[Cursor], T]) -> T:
         if self._closed:
             raise StoreClosed("the store is closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, run)
+        loop = self._loop = running_loop(self._loop)
+        return await loop.run_in_executor(self._executor, self._call, run)
 
     def _call(self, run: Callable[[Cursor], T]) -> T:
         try:
