@@ -141,7 +141,7 @@ def report(result: dict[str, Any]) -> str:
         _row("ceiling: bare ASGI + msgspec", ceiling, ceiling),
         _row("Parley sendText (committed + polled)", parley, ceiling),
         "",
-        f"  ratio {result['ratio']:.2f}  (target ≥ {TARGET_RATIO}: {_verdict(result['ratio'] >= TARGET_RATIO)}); "
+        f"  ratio {result['ratio']:.3f}  (target ≥ {TARGET_RATIO}: {_verdict(result['ratio'] >= TARGET_RATIO)}); "
         f"each round: {round_ratios}",
         f"  non-2xx {parley.non_2xx}, socket errors {parley.socket_errors}",
         f"  202s counted by wrk {d['wrk_2xx']:,} · messages committed {d['stored']:,} · "
