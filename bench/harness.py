@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -256,7 +257,7 @@ class ParleyServer:
             stop(self.process)
         self._tmp.cleanup()
 
-    def __enter__(self) -> ParleyServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
