@@ -235,3 +235,22 @@ async def test_a_sqlite_log_starts_afresh_under_sustained_writes(tmp_path: Path)
         assert in_order(await store.transcript(s.ORG, "int_1")) == list(range(1, seq + 1))
     finally:
         await store.close()
+
+
+def test_a_store_serves_the_loop_it_is_used_from_not_only_the_first(sql_url: str) -> None:
+    """The writer and the readers remember their loop (asking asyncio costs a system call); a
+    store taken over by a new loop must still answer on that loop."""
+    store = open_store(sql_url)
+
+    async def first() -> None:
+        await store.start()
+        await store.add_message(s.message(1))
+        assert in_order(await store.transcript(s.ORG, "int_1")) == [1]
+
+    async def second() -> None:
+        await store.add_message(s.message(2))
+        assert in_order(await store.transcript(s.ORG, "int_1")) == [1, 2]
+        await store.close()
+
+    asyncio.run(first())
+    asyncio.run(asyncio.wait_for(second(), 10))
