@@ -15,7 +15,7 @@ from parley.api.errors import (
     render_error,
     render_unexpected,
 )
-from parley.api.http import Request, Response, RouteMatch, Router, parse_query
+from parley.api.http import Request, Response, Route, RouteMatch, Router, parse_query
 from parley.domain.errors import NotFound, ParleyError
 
 log = logging.getLogger("parley.api")
@@ -30,6 +30,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WebSocketHandler = Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]
 LifespanHook = Callable[[], Awaitable[None]]
+
+
+class _Routed:
+    """A request with the route that answers it."""
+
+    def __init__(self, route: Route, request: Request) -> None:
+        self.route = route
+        self.request = request
 
 
 class ParleyASGI:
@@ -93,9 +101,21 @@ class ParleyASGI:
         """
         request_id = self._id_prefix + "-" + str(next(self._ids))
         try:
-            response = await self._dispatch(
-                method, path, match, headers, raw_query, client_ip, request_id, body, receive
-            )
+            prepared = self._prepare(method, path, match, headers, raw_query, client_ip, request_id, body)
+            if isinstance(prepared, Response):
+                response = prepared
+            else:
+                route = prepared.route
+                request = prepared.request
+                if receive is None:
+                    response = await route.handler(request)
+                else:
+                    if method in BODY_METHODS:
+                        request.body = await self._read_body(receive, headers)
+                    if route.long_poll:
+                        response = await self._unless_disconnected(route.handler(request), receive)
+                    else:
+                        response = await route.handler(request)
         except ParleyError as exc:
             response = render_error(exc)
         except Exception:
@@ -111,7 +131,7 @@ class ParleyASGI:
         """The 413 for a body over the limit, for a server that refuses it before reading it."""
         return render_error(_too_large(self.max_body_bytes))
 
-    async def _dispatch(
+    def _prepare(
         self,
         method: str,
         path: str,
@@ -121,8 +141,9 @@ class ParleyASGI:
         client_ip: str,
         request_id: str,
         body: bytes,
-        receive: Receive | None,
-    ) -> Response:
+    ) -> Response | _Routed:
+        """The answer when routing alone decides it (404, 405, a CORS preflight), else the
+        request for its route's handler (one coroutine fewer than an async step here)."""
         if match is None or "\x00" in path:
             raise NotFound.of("path", "unknownPath", f"no endpoint at {path.replace(chr(0), '%00')}")
         if method == "OPTIONS" and match.cors:
@@ -149,15 +170,10 @@ class ParleyASGI:
             client_ip=client_ip,
             request_id=request_id,
             path_params=match.params,
+            body=body,
             raw_query=raw_query,
         )
-        if receive is None:
-            request.body = body
-        elif method in BODY_METHODS:
-            request.body = await self._read_body(receive, headers)
-        if match.route.long_poll and receive is not None:
-            return await self._unless_disconnected(match.route.handler(request), receive)
-        return await match.route.handler(request)
+        return _Routed(match.route, request)
 
     async def _unless_disconnected(self, work: Awaitable[Response], receive: Receive) -> Response:
         """Run a long poll, but stop it (taking nothing) the moment its client goes away.

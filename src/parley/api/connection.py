@@ -26,7 +26,7 @@ import httptools
 from parley.api.app import ParleyASGI
 from parley.api.errors import render_error, render_unexpected
 from parley.api.forwarded import TrustedProxies
-from parley.api.http import Response, RouteMatch
+from parley.api.http import Response
 from parley.domain.errors import InvalidRequest
 
 log = logging.getLogger("parley.api")
@@ -316,7 +316,8 @@ class HttpConnection:
                 if self.reading_paused and len(self.queue) < MAX_PIPELINE // 2:
                     self.reading_paused = False
                     self.transport.resume_reading()
-                await self._serve(request)
+                if not await self._answer(request):
+                    break
                 self.cancel_on_close = False
                 self.server_state.total_requests += 1
                 if not request.keep_alive or (self.closing and not self.queue):
@@ -331,34 +332,38 @@ class HttpConnection:
             self.busy = False
             self.cancel_on_close = False
 
-    async def _serve(self, request: _Request) -> None:
+    async def _answer(self, request: _Request) -> bool:
+        """Answer one request; False if the client has gone (a long poll left takes nothing)."""
         response = request.answer
         if response is None:
-            match = self.app.router.match(request.method, request.path)
+            r = request
+            match = self.app.router.match(r.method, r.path)
             route = match.route if match is not None else None
             self.cancel_on_close = route is not None and route.long_poll
             try:
-                response = await self._respond(request, match)
+                response = await self.app.respond(
+                    r.method, r.path, match, r.headers, r.raw_query, r.client_ip, r.body, None
+                )
             except asyncio.CancelledError:
                 if self.gone:
-                    return  # the client left its long poll; nothing was taken
+                    return False
                 raise
         if self.gone:
-            return
+            return False
         if response.stream is None:
             self._write(request, response)
         else:
             self.cancel_on_close = True
             await self._stream(request, response)
         if self.log_access:
-            r = request
-            target = r.path + ("?" + r.raw_query.decode("latin-1") if r.raw_query else "")
-            # the arguments uvicorn's access-log formatter expects
-            access_log.info('%s - "%s %s HTTP/%s" %d', r.client_ip, r.method, target, "1.1", response.status)
+            self._log(request, response)
+        return True
 
-    async def _respond(self, request: _Request, match: RouteMatch | None) -> Response:
+    def _log(self, request: _Request, response: Response) -> None:
         r = request
-        return await self.app.respond(r.method, r.path, match, r.headers, r.raw_query, r.client_ip, r.body, None)
+        target = r.path + ("?" + r.raw_query.decode("latin-1") if r.raw_query else "")
+        # the arguments uvicorn's access-log formatter expects
+        access_log.info('%s - "%s %s HTTP/%s" %d', r.client_ip, r.method, target, "1.1", response.status)
 
     def _write(self, request: _Request, response: Response) -> None:
         try:
