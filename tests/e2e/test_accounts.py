@@ -201,7 +201,7 @@ def test_provisioning_needs_its_scope(module_org: Org) -> None:
 
 
 @pytest.mark.parametrize("query", [{"maxResults": 0}, {"maxResults": 1001}, {"continuationToken": "garbage!"}])
-def test_provisioning_query_out_of_range_is_400(module_org: Org, query: dict[str, object]) -> None:
+def test_provisioning_query_out_of_range_is_400(module_org: Org, query: dict[str, int | str]) -> None:
     r = module_org.http.get(module_org.base + "/provisioning/users", params=query, headers=module_org.headers())
     assert r.status_code == 400
 

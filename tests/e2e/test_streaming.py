@@ -103,7 +103,7 @@ def test_poll_times_out_with_an_empty_list(module_org: Org, ada: Agent) -> None:
 
 
 @pytest.mark.parametrize("query", [{"maxEvents": 0}, {"maxEvents": 101}, {"timeout": 56}, {"timeout": "soon"}])
-def test_poll_parameters_out_of_range_are_400(module_org: Org, ada: Agent, query: dict[str, object]) -> None:
+def test_poll_parameters_out_of_range_are_400(module_org: Org, ada: Agent, query: dict[str, int | str]) -> None:
     r = module_org.http.get(
         module_org.base + "/streaming/events", params=query, headers=module_org.headers(ada.session_id)
     )

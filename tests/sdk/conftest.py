@@ -39,7 +39,7 @@ class Org(e2e.Org):
     def async_client(self, url: str | None = None, **overrides: Any) -> AsyncClient:
         return AsyncClient(url or self.url, **self.options(**overrides))
 
-    def customer(self) -> WebChatClient:
+    def web_chat(self) -> WebChatClient:
         return WebChatClient(self.url, org=self.org_id, retries=FAST)
 
     def async_customer(self) -> AsyncWebChatClient:

@@ -84,7 +84,7 @@ async def test_a_customer_and_an_agent_hold_a_whole_conversation(org: Org, mode:
 
 def test_the_blocking_clients_hold_a_conversation_too(org: Org) -> None:
     sam = org.user("Sam")
-    with org.client(entity_name="Sam") as agent, org.customer() as dora:
+    with org.client(entity_name="Sam") as agent, org.web_chat() as dora:
         agent.start_session(sam.user_id, require_acknowledgement=True)
         agent.ready(max_concurrent=2)
         interaction = dora.start_chat("Dora")
@@ -123,7 +123,8 @@ async def test_the_typing_heartbeat_keeps_composing_alive_until_the_block_ends(o
             # Without the heartbeat the server would say idle after 1 s.
             with pytest.raises(TimeoutError):
                 await next_of(carla_events, NotificationEvent, timeout=2.2, state="idle")
-            assert typing.running
+            beating = typing.running  # read once: the heartbeat is still going
+            assert beating
         await next_of(carla_events, NotificationEvent, timeout=3, state="idle")
         assert not typing.running and typing.error is None
         await asyncio.gather(agent_events.aclose(), carla_events.aclose())
@@ -155,7 +156,7 @@ async def test_the_server_refusals_arrive_as_the_error_tree(org: Org) -> None:
 
 def test_a_renewed_web_token_carries_on_the_chat_and_a_new_one_is_someone_else(org: Org) -> None:
     sam = org.user("Sam")
-    with org.client(entity_name="Sam") as agent, org.customer() as dora:
+    with org.client(entity_name="Sam") as agent, org.web_chat() as dora:
         agent.start_session(sam.user_id)
         agent.ready()
         interaction = dora.start_chat("Dora")
@@ -177,5 +178,5 @@ def test_a_renewed_web_token_carries_on_the_chat_and_a_new_one_is_someone_else(o
 
 
 def test_there_is_no_web_token_to_renew_before_the_first(org: Org) -> None:
-    with org.customer() as dora, pytest.raises(ValueError, match="no web token"):
+    with org.web_chat() as dora, pytest.raises(ValueError, match="no web token"):
         dora.renew_web_token()

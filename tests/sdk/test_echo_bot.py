@@ -30,7 +30,7 @@ def test_the_echo_bot_answers_every_customer_text(org: Org) -> None:
         try:
             assert process.stdout is not None
             assert "echo bot ready" in process.stdout.readline()
-            with org.customer() as carla, org.customer() as dora:
+            with org.web_chat() as carla, org.web_chat() as dora:
                 carla.start_chat("Carla")
                 dora.start_chat("Dora")
                 carla_events, dora_events = carla.events(poll_timeout=2), dora.events(mode="websocket")

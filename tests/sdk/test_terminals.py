@@ -18,7 +18,7 @@ def shown(*parts: str) -> str:
     return STYLING.join(re.escape(part) for part in parts)
 
 
-def terminal(*args: str) -> pexpect.spawn:
+def terminal(*args: str) -> pexpect.spawn[str]:
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
     for name in ("NO_COLOR", "PARLEY_URL", "PARLEY_ORG", "PARLEY_CLIENT_ID", "PARLEY_CLIENT_SECRET", "PARLEY_API_KEY"):
         env.pop(name, None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, MutableMapping
+from typing import Any
 
 import httpx
 import pytest
@@ -66,7 +68,7 @@ async def test_body_limit_is_enforced_with_and_without_content_length(client: ht
     r = await client.post("/items/1", content=b"x" * 1025)
     assert r.status_code == 413 and r.json()["errors"][0]["reason"] == "bodyTooLarge"
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(3):
             yield b"x" * 500
 
@@ -96,13 +98,13 @@ async def test_a_long_poll_whose_client_goes_away_is_stopped_without_an_error(
     router = Router()
     router.add(Route("GET", "/poll", wait_forever, "poll", "Test", long_poll=True))
     asgi = ParleyASGI(router, max_body_bytes=1024)
-    sent: list[dict[str, object]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> MutableMapping[str, Any]:
         await asyncio.sleep(0.01)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/poll", "headers": [], "query_string": b""}
