@@ -251,3 +251,12 @@ def test_http_1_0_asking_to_keep_alive_is_still_closed_after_the_answer(server: 
         assert status == "HTTP/1.1 200 OK"
         assert headers["connection"] == "close"
         assert closed_by_server(sock)
+
+
+def test_an_upgrade_other_than_websocket_is_answered_as_http_then_closed(server: ServerProcess) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n")
+        status, headers, _ = read_response(sock, bytearray())
+        assert status == "HTTP/1.1 200 OK"
+        assert headers["connection"] == "close"
+        assert closed_by_server(sock)

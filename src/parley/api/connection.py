@@ -199,6 +199,11 @@ class HttpConnection:
         except httptools.HttpParserUpgrade:
             if self.upgrading:
                 self._upgrade()
+            else:  # an upgrade we do not speak (h2c...): answer the request, then close
+                self.broken = True  # the parser stays paused at the upgrade
+                self.closing = True
+                if not self.busy and not self.queue:
+                    self.transport.close()
         except httptools.HttpParserError as exc:
             # what a callback raised is the better reason than the parser's "User callback error"
             cause = exc.__context__ if isinstance(exc.__context__, httptools.HttpParserError) else exc
