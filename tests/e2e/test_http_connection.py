@@ -61,6 +61,17 @@ def closed_by_server(sock: socket.socket, within: float = 5.0) -> bool:
         return False
 
 
+def ask(sock: socket.socket, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send one request and read its answer."""
+    sock.sendall(request)
+    return read_response(sock, bytearray())
+
+
+def assert_answered_then_closed(sock: socket.socket, headers: dict[str, str]) -> None:
+    assert headers["connection"] == "close"
+    assert closed_by_server(sock)
+
+
 def test_pipelined_requests_are_answered_in_order_on_one_connection(server: ServerProcess) -> None:
     with connect(server) as sock:
         sock.sendall(
@@ -75,8 +86,7 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection(server: Serv
 
 def test_every_response_carries_a_date_and_a_length(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        status, headers, body = read_response(sock, bytearray())
+        status, headers, body = ask(sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == "HTTP/1.1 200 OK"
         assert headers["date"].endswith("GMT")
         assert int(headers["content-length"]) == len(body) > 0
@@ -106,19 +116,18 @@ def test_expect_100_continue_is_answered_before_the_body(server: ServerProcess) 
         )
         sock.settimeout(5)
         assert sock.recv(25) == b"HTTP/1.1 100 Continue\r\n\r\n"
-        sock.sendall(body)
-        status, _, answer = read_response(sock, bytearray())
+        status, _, answer = ask(sock, body)
         assert status.startswith("HTTP/1.1 4")  # no credentials: refused, in the contract's error body
         assert json.loads(answer)["errors"]
 
 
 def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(
+        status, headers, body = ask(
+            sock,
             b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"
+            b"Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n",
         )
-        status, headers, body = read_response(sock, bytearray())
         assert status == "HTTP/1.1 413 Request Entity Too Large"
         assert headers["connection"] == "close"
         assert json.loads(body)["errors"][0]["reason"] == "bodyTooLarge"
@@ -141,8 +150,7 @@ def test_a_chunked_body_that_grows_over_the_limit_is_refused(server: ServerProce
 
 def test_what_is_not_http_gets_the_contract_error_body_and_a_closed_connection(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"HELLO THERE\r\n\r\n")
-        status, _, body = read_response(sock, bytearray())
+        status, _, body = ask(sock, b"HELLO THERE\r\n\r\n")
         assert status == "HTTP/1.1 400 Bad Request"
         error = json.loads(body)
         assert error["code"] == 400
@@ -152,16 +160,14 @@ def test_what_is_not_http_gets_the_contract_error_body_and_a_closed_connection(s
 
 def test_headers_over_64_kib_are_refused(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
-        status, _, body = read_response(sock, bytearray())
+        status, _, body = ask(sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
         assert status == "HTTP/1.1 400 Bad Request"
         assert "64 KiB" in json.loads(body)["errors"][0]["message"]
 
 
 def test_a_url_that_is_not_ascii_is_a_400_not_a_500(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"GET /h\xc3\xa9althz HTTP/1.1\r\nHost: x\r\n\r\n")
-        status, _, body = read_response(sock, bytearray())
+        status, _, body = ask(sock, b"GET /h\xc3\xa9althz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status in ("HTTP/1.1 400 Bad Request", "HTTP/1.1 404 Not Found")
         assert json.loads(body)["errors"]
 
@@ -172,20 +178,18 @@ def test_connection_close_and_http_1_0_end_the_connection_after_the_answer(serve
         b"GET /healthz HTTP/1.0\r\n\r\n",
     ):
         with connect(server) as sock:
-            sock.sendall(request)
-            status, headers, _ = read_response(sock, bytearray())
+            status, headers, _ = ask(sock, request)
             assert status == "HTTP/1.1 200 OK"
-            assert headers["connection"] == "close"
-            assert closed_by_server(sock)
+            assert_answered_then_closed(sock, headers)
 
 
 def test_a_preflight_204_has_no_content_length(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(
+        status, headers, _ = ask(
+            sock,
             b"OPTIONS /via/v2/organizations/anyorg/publicChat/messaging/sendText HTTP/1.1\r\nHost: x\r\n"
-            b"Origin: https://shop.example\r\nAccess-Control-Request-Method: POST\r\n\r\n"
+            b"Origin: https://shop.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
         )
-        status, headers, _ = read_response(sock, bytearray())
         assert status == "HTTP/1.1 204 No Content"
         assert "content-length" not in headers
         assert headers["access-control-allow-origin"] == "*"
@@ -218,8 +222,7 @@ def test_a_request_that_arrives_slowly_is_not_cut_off_by_the_keep_alive_time(ser
     with connect(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         time.sleep(KEEP_ALIVE_SECONDS + 1)
-        sock.sendall(b"\r\n")
-        status, _, _ = read_response(sock, bytearray())
+        status, _, _ = ask(sock, b"\r\n")
         assert status == "HTTP/1.1 200 OK"
 
 
@@ -246,17 +249,15 @@ def test_absolute_form_targets_and_fragments_reach_the_same_endpoint(server: Ser
 
 def test_http_1_0_asking_to_keep_alive_is_still_closed_after_the_answer(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-        status, headers, _ = read_response(sock, bytearray())
+        status, headers, _ = ask(sock, b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         assert status == "HTTP/1.1 200 OK"
-        assert headers["connection"] == "close"
-        assert closed_by_server(sock)
+        assert_answered_then_closed(sock, headers)
 
 
 def test_an_upgrade_other_than_websocket_is_answered_as_http_then_closed(server: ServerProcess) -> None:
     with connect(server) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n")
-        status, headers, _ = read_response(sock, bytearray())
+        status, headers, _ = ask(
+            sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n"
+        )
         assert status == "HTTP/1.1 200 OK"
-        assert headers["connection"] == "close"
-        assert closed_by_server(sock)
+        assert_answered_then_closed(sock, headers)

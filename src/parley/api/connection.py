@@ -40,6 +40,12 @@ NO_BODY_STATUSES = frozenset((204, 304))
 METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 
 
+def _resolve(future: asyncio.Future[None] | None) -> None:
+    """Let whoever waits on ``future`` go on (if anyone still does)."""
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
 class _CommonHeaders:
     """The headers uvicorn puts on every response (the date), as text, remade when it renews them."""
 
@@ -168,14 +174,17 @@ class HttpConnection:
         self._idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.gone = True
-        self.connections.discard(self)
+        self._let_go()
         self.queue.clear()
         if self.task is not None and self.cancel_on_close:
             self.task.cancel()
-        self._wake()  # an idle task sees the connection gone and ends
-        if self.drained is not None and not self.drained.done():
-            self.drained.set_result(None)
+        _resolve(self.drained)
+
+    def _let_go(self) -> None:
+        """This protocol is done with the connection (closed, or handed to another protocol)."""
+        self.gone = True
+        self.connections.discard(self)
+        self._wake()  # an idle task sees it and ends
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
@@ -188,8 +197,7 @@ class HttpConnection:
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if self.drained is not None and not self.drained.done():
-            self.drained.set_result(None)
+        _resolve(self.drained)
 
     def data_received(self, data: bytes) -> None:
         if self.broken:
@@ -228,16 +236,17 @@ class HttpConnection:
         self.upgrading = False
 
     def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
         self.url += url
-        self.header_bytes += len(url)
-        if self.header_bytes > MAX_HEADER_BYTES:
-            raise httptools.HttpParserError("the request line and headers exceed 64 KiB")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_bytes += len(name) + len(value)
+        self._count_head(len(name) + len(value))
+        self.raw_headers.append((name.lower(), value))
+
+    def _count_head(self, size: int) -> None:
+        self.header_bytes += size
         if self.header_bytes > MAX_HEADER_BYTES:
             raise httptools.HttpParserError("the request line and headers exceed 64 KiB")
-        self.raw_headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
@@ -299,8 +308,7 @@ class HttpConnection:
 
     def _wake(self) -> None:
         wakeup, self.wakeup = self.wakeup, None
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
+        _resolve(wakeup)
 
     async def _serve_queue(self) -> None:
         """The connection's one task: it serves requests as they come, and waits in between.
@@ -458,14 +466,9 @@ class HttpConnection:
     def _refuse_malformed(self, reason: str) -> None:
         error = InvalidRequest.of("request", "malformedRequest", "not a valid HTTP/1.1 request: " + reason)
         response = render_error(error)
-        request = _Request("GET", "", b"", {}, self.peer_ip, False, b"", response)
         self.broken = True
         self.current = None
-        if not self.busy and not self.queue:
-            self._write(request, response)
-            self.transport.close()
-        else:
-            self._enqueue(request)
+        self._enqueue(_Request("GET", "", b"", {}, self.peer_ip, False, b"", response))
 
     def _all(self, name: str) -> str:
         """Every value of a header that may repeat, joined as one list."""
@@ -474,12 +477,7 @@ class HttpConnection:
 
     def _upgrade(self) -> None:
         """Hand the connection to uvicorn's WebSocket protocol, replaying the request to it."""
-        self.connections.discard(self)
-        self.gone = True  # for this protocol: its task, if any, ends
-        self._wake()
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
-            self.idle_timer = None
+        self._let_go()
         method: bytes = self.parser.get_method()
         lines = [method + b" " + self.url + b" HTTP/1.1\r\n"]
         for name, value in self.raw_headers:

@@ -54,8 +54,11 @@ def contact_gate(p: Parley, handler: ContactHandler) -> Callable[[Request], Awai
     async def guarded(request: Request) -> Response:
         org_id = request.path_params["orgId"]
         contact_id = p.webchat.verify(org_id, request.headers.get("authorization"))
+        idempotency = p.gate.idempotency
         try:
-            return await p.gate.idempotency.run(
+            if not idempotency.applies(request):
+                return await handler(ContactCall(request, org_id, contact_id, None))
+            return await idempotency.run(
                 request,
                 contact_owner(contact_id),
                 lambda idem: handler(ContactCall(request, org_id, contact_id, idem)),
