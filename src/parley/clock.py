@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Clock(Protocol):
@@ -43,20 +43,38 @@ class FakeClock:
         self._mono += seconds
 
 
-_last_second: list[Any] = [None, ""]
 _MILLIS_Z = [f"{ms:03d}Z" for ms in range(1000)]
+
+
+class _IsoCache:
+    """The last millisecond formatted, and the date part of the last second.
+
+    Each is one tuple assigned at once, so a thread never sees half of an update.
+    """
+
+    def __init__(self) -> None:
+        self.last: tuple[int, str] = (-1, "")
+        self.second: tuple[int, str] = (-1, "")
+
+
+_iso = _IsoCache()
 
 
 def iso(ts: float) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2026-11-26T14:00:00.123Z``.
 
-    Every event carries one, so the date part is formatted once per second and reused.
+    Every event carries one, and many share a millisecond: the last one is kept, and the date
+    part is formatted once per second.
     """
     millis = int(ts * 1000)
-    second, ms = divmod(millis, 1000)
-    cached = _last_second
-    if cached[0] != second:
-        cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        cached[0] = second
-    date_part: str = cached[1]
-    return date_part + _MILLIS_Z[ms]
+    last = _iso.last
+    if millis == last[0]:
+        return last[1]
+    second = millis // 1000
+    date = _iso.second
+    if date[0] != second:
+        date = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+        _iso.second = date
+    text = date[1] + _MILLIS_Z[millis - second * 1000]
+    _iso.last = (millis, text)
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 
 from parley.domain.ids import hash_secret, new_id, new_secret, secret_matches
@@ -16,6 +17,23 @@ def test_an_id_is_its_prefix_and_32_hex_digits() -> None:
 
 def test_ids_do_not_repeat() -> None:
     assert len({new_id("int") for _ in range(10_000)}) == 10_000
+
+
+def test_ids_made_by_many_threads_at_once_do_not_repeat() -> None:
+    # 8 x 2,000 ids cross dozens of refills of the pool, some of them at the same moment
+    made: list[list[str]] = [[] for _ in range(8)]
+
+    def make(into: list[str]) -> None:
+        into.extend(new_id("evt") for _ in range(2000))
+
+    threads = [threading.Thread(target=make, args=(into,)) for into in made]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [i for ids in made for i in ids]
+    assert len(set(every)) == len(every) == 16_000
+    assert all(re.fullmatch(r"evt_[0-9a-f]{32}", i) for i in every)
 
 
 def test_ids_made_in_a_later_millisecond_sort_later() -> None:

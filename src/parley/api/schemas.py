@@ -7,15 +7,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from parley.api.validation import NOT_BLANK
 from parley.domain.interactions import CHAT_TEXT_LIMIT, ENTITY_NAME_LIMIT, URL_LIMIT
 
-NonBlank = Annotated[str, Meta(min_length=1, pattern=r"\S")]
 EntityName = Annotated[str, Meta(max_length=ENTITY_NAME_LIMIT)]
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
 HttpUrl = Annotated[str, Meta(max_length=URL_LIMIT, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$")]
 UserEntityType = Literal["Agent", "Monitor", "System"]
 # Longer texts are well-formed but refused per channel (422 textTooLong); this only bounds work.
-Text = Annotated[str, Meta(min_length=1, pattern=r"\S", max_length=16 * CHAT_TEXT_LIMIT)]
+Text = Annotated[str, Meta(min_length=1, max_length=16 * CHAT_TEXT_LIMIT), NOT_BLANK]
 
 
 # -- the seed's three bodies --------------------------------------------------------------------

@@ -6,15 +6,24 @@ one by one, so that a body with three bad fields gets three entries in ``errors[
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import msgspec
+from msgspec import Meta
 
 from parley.domain.errors import InvalidRequest, Problem
 
 T = TypeVar("T", bound=msgspec.Struct)
 
+NOT_BLANK = Meta(extra_json_schema={"pattern": r"\S"})
+"""Marks a ``str`` field that must hold more than white space (``Annotated[str, ..., NOT_BLANK]``).
+
+Documented as a pattern but checked here in code: as a msgspec pattern it ran a regular
+expression on every text, two thirds of the cost of decoding a sendText.
+"""
+
 _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_not_blank: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _decoder(schema: type[T]) -> msgspec.json.Decoder[T]:
@@ -22,6 +31,23 @@ def _decoder(schema: type[T]) -> msgspec.json.Decoder[T]:
     if decoder is None:
         decoder = _decoders[schema] = msgspec.json.Decoder(schema)
     return decoder
+
+
+def _not_blank_fields(schema: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The attribute names of ``schema``'s fields marked ``NOT_BLANK``."""
+    names = _not_blank.get(schema)
+    if names is None:
+        marked = (f.name for f in msgspec.structs.fields(schema) if any(m is NOT_BLANK for m in get_args(f.type)[1:]))
+        names = _not_blank[schema] = tuple(marked)
+    return names
+
+
+def _has_blank(value: msgspec.Struct) -> bool:
+    for name in _not_blank_fields(type(value)):
+        field = getattr(value, name)
+        if isinstance(field, str) and field.isspace():
+            return True
+    return False
 
 
 def blank(body: bytes) -> bool:
@@ -36,7 +62,9 @@ def decode_body(body: bytes, schema: type[T]) -> T:
     if body.find(b"\\u0000") >= 0:  # rare enough to look closer only then
         refuse_nul_in_json(body)
     try:
-        return _decoder(schema).decode(body)
+        value = _decoder(schema).decode(body)
+        if not _has_blank(value):
+            return value
     except msgspec.ValidationError:
         pass  # (a subclass of DecodeError) readable JSON that does not fit: say which fields
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -97,25 +125,33 @@ def _unreadable(exc: Exception) -> InvalidRequest:
 def convert(data: dict[str, Any], schema: type[T]) -> T:
     """Typed struct from already-parsed data (query strings, form fields), all problems at once."""
     try:
-        return msgspec.convert(data, type=schema, strict=False)
+        value = msgspec.convert(data, type=schema, strict=False)
+        if not _has_blank(value):
+            return value
     except msgspec.ValidationError:
-        raise InvalidRequest(*collect_problems(data, schema, strict=False)) from None
+        pass
+    raise InvalidRequest(*collect_problems(data, schema, strict=False))
 
 
 def collect_problems(raw: Any, schema: type[msgspec.Struct], strict: bool = True) -> list[Problem]:
     if not isinstance(raw, dict):
         return [Problem("body", "invalidType", "the body must be a JSON object")]
     problems: list[Problem] = []
+    not_blank = _not_blank_fields(schema)
     for f in msgspec.structs.fields(schema):
         name = f.encode_name
         if name not in raw:
             if f.required:
                 problems.append(Problem(name, "missing", f"{name} is required"))
             continue
+        value = raw[name]
         try:
-            msgspec.convert(raw[name], type=f.type, strict=strict)
+            msgspec.convert(value, type=f.type, strict=strict)
         except msgspec.ValidationError as exc:
-            problems.append(Problem(name, _reason(str(exc)), f"{name}: {_describe(str(exc), raw[name])}"))
+            problems.append(Problem(name, _reason(str(exc)), f"{name}: {_describe(str(exc), value)}"))
+            continue
+        if f.name in not_blank and isinstance(value, str) and value.isspace():
+            problems.append(Problem(name, "invalidValue", f"{name}: must not be empty or blank"))
     if not problems:
         # Every field is fine alone: the struct's own cross-field check failed.
         try:

@@ -7,9 +7,10 @@ import hashlib
 import hmac
 import os
 import threading
-import time
+from time import time_ns
 
 _POOL_BYTES = 4096
+_SUFFIX_DIGITS = 20
 
 
 class _RandomPool:
@@ -27,7 +28,7 @@ class _RandomPool:
 
     def _reset(self) -> None:
         self._bytes, self._at = b"", 0
-        self._hex, self._hex_at = "", 0
+        self._suffixes: list[str] = []
 
     def take(self, n: int) -> bytes:
         with self._lock:
@@ -37,14 +38,22 @@ class _RandomPool:
             self._at += n
             return chunk
 
-    def take_hex(self, digits: int) -> str:
-        """``digits`` random hex digits (4 bits each)."""
-        with self._lock:
-            if self._hex_at + digits > len(self._hex):
-                self._hex, self._hex_at = os.urandom(max(_POOL_BYTES, digits)).hex(), 0
-            chunk = self._hex[self._hex_at : self._hex_at + digits]
-            self._hex_at += digits
-            return chunk
+    def id_suffix(self) -> str:
+        """20 random hex digits (80 bits), never handed out twice.
+
+        Without a lock: ``list.pop`` is atomic, so two threads never get the same suffix, and
+        two that find the list empty at once each make a new one (the loser's is dropped).
+        """
+        try:
+            return self._suffixes.pop()
+        except IndexError:
+            digits = os.urandom(_POOL_BYTES).hex()
+            suffixes = [
+                digits[i : i + _SUFFIX_DIGITS] for i in range(0, len(digits) - _SUFFIX_DIGITS + 1, _SUFFIX_DIGITS)
+            ]
+            suffix = suffixes.pop()
+            self._suffixes = suffixes
+            return suffix
 
 
 _random = _RandomPool()
@@ -57,7 +66,7 @@ class _Stamp:
         self.last: tuple[int, str] = (-1, "")  # one assignment, so threads never see half of it
 
     def now(self) -> str:
-        millis = time.time_ns() // 1_000_000
+        millis = time_ns() // 1_000_000
         last = self.last
         if millis == last[0]:
             return last[1]
@@ -73,7 +82,7 @@ def new_id(prefix: str) -> str:
     """A unique id with a readable prefix, e.g. ``msg_019d0f3c...``: 48 bits of milliseconds
     then 80 random bits, as 32 hex digits. Ids made later sort later (to the millisecond), so
     rows keyed by them are appended to their index rather than scattered across it."""
-    return prefix + "_" + _stamp.now() + _random.take_hex(20)
+    return f"{prefix}_{_stamp.now()}{_random.id_suffix()}"
 
 
 def new_secret(prefix: str) -> str:
