@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 
 class Clock(Protocol):
@@ -43,7 +43,7 @@ class FakeClock:
         self._mono += seconds
 
 
-_MILLIS_Z = [f"{ms:03d}Z" for ms in range(1000)]
+_MILLIS_Z: Final = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 class _IsoCache:
@@ -57,7 +57,7 @@ class _IsoCache:
         self.second: tuple[int, str] = (-1, "")
 
 
-_iso = _IsoCache()
+_iso: Final = _IsoCache()
 
 
 def iso(ts: float) -> str:

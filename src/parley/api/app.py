@@ -7,7 +7,7 @@ import itertools
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 
 from parley.api.errors import (
     MethodNotAllowed,
@@ -18,11 +18,11 @@ from parley.api.errors import (
 from parley.api.http import Request, Response, Route, RouteMatch, Router, parse_query
 from parley.domain.errors import NotFound, ParleyError
 
-log = logging.getLogger("parley.api")
+log: Final = logging.getLogger("parley.api")
 
-CORS_REQUEST_HEADERS = "authorization, content-type, via-client-sessionid, idempotency-key, last-event-id"
-CORS_EXPOSED_HEADERS = "x-message-id, x-request-id, retry-after, ratelimit, ratelimit-policy"
-BODY_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+CORS_REQUEST_HEADERS: Final = "authorization, content-type, via-client-sessionid, idempotency-key, last-event-id"
+CORS_EXPOSED_HEADERS: Final = "x-message-id, x-request-id, retry-after, ratelimit, ratelimit-policy"
+BODY_METHODS: Final = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

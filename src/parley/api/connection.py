@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections import deque
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 import httptools
@@ -29,15 +29,15 @@ from parley.api.forwarded import TrustedProxies
 from parley.api.http import Response
 from parley.domain.errors import InvalidRequest
 
-log = logging.getLogger("parley.api")
-access_log = logging.getLogger("uvicorn.access")
+log: Final = logging.getLogger("parley.api")
+access_log: Final = logging.getLogger("uvicorn.access")
 
-MAX_HEADER_BYTES = 64 * 1024
-MAX_PIPELINE = 16  # requests waiting behind the one in flight before reading pauses
-STATUS_TEXT = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n" for s in HTTPStatus}
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-NO_BODY_STATUSES = frozenset((204, 304))
-METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+MAX_HEADER_BYTES: Final = 64 * 1024
+MAX_PIPELINE: Final = 16  # requests waiting behind the one in flight before reading pauses
+STATUS_TEXT: Final = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n" for s in HTTPStatus}
+CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+NO_BODY_STATUSES: Final = frozenset((204, 304))
+METHODS: Final = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 
 
 def _resolve(future: asyncio.Future[None] | None) -> None:
@@ -61,7 +61,7 @@ class _CommonHeaders:
         return self.text
 
 
-_common_headers = _CommonHeaders()
+_common_headers: Final = _CommonHeaders()
 
 
 def _target(url: bytes) -> tuple[str, bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from parley.api.http import Response
 from parley.domain.errors import (
@@ -18,7 +19,7 @@ from parley.domain.errors import (
     Unavailable,
 )
 
-log = logging.getLogger("parley.api")
+log: Final = logging.getLogger("parley.api")
 
 
 class MethodNotAllowed(ParleyError):
@@ -33,7 +34,7 @@ class UnsupportedMediaType(ParleyError):
     summary = "unsupported media type"
 
 
-STATUS_OF: dict[type[ParleyError], int] = {
+STATUS_OF: Final[dict[type[ParleyError], int]] = {
     InvalidRequest: 400,
     Unauthenticated: 401,
     NotFound: 404,
@@ -47,7 +48,7 @@ STATUS_OF: dict[type[ParleyError], int] = {
     Unavailable: 503,
 }
 
-MESSAGES: dict[int, str] = {
+MESSAGES: Final[dict[int, str]] = {
     400: "bad request",
     401: "unauthorized",
     404: "not found",

@@ -29,7 +29,7 @@ from parley.service.ports import IdempotencyRecord, Store
 from parley.service.ratelimit import Decision, TokenBuckets
 from parley.service.tokens import Authenticator
 
-MAX_IDEMPOTENCY_KEY = 255
+MAX_IDEMPOTENCY_KEY: Final = 255
 
 
 # Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.

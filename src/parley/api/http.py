@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -18,7 +18,7 @@ import msgspec
 from parley.api.validation import refuse_nul
 from parley.service.cache import RepeatMemo
 
-JSON_ENCODER = msgspec.json.Encoder()
+JSON_ENCODER: Final = msgspec.json.Encoder()
 
 
 # The hot path's values spell out __init__: the one a dataclass generates always runs as
@@ -99,7 +99,7 @@ class Response:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PARAM: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(slots=True)
@@ -218,7 +218,7 @@ class Router:
 
 
 # Pollers repeat one query string request after request; parsing it costs more than the poll.
-_QUERIES: RepeatMemo[bytes, dict[str, str]] = RepeatMemo(256, 256)
+_QUERIES: Final[RepeatMemo[bytes, dict[str, str]]] = RepeatMemo(256, 256)
 
 
 def parse_query(raw: bytes) -> dict[str, str]:

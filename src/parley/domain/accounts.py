@@ -17,7 +17,7 @@ class Scope(StrEnum):
     PROVISIONING = "provisioningapi"
 
 
-ALL_SCOPES: frozenset[str] = frozenset(s.value for s in Scope)
+ALL_SCOPES: Final[frozenset[str]] = frozenset(s.value for s in Scope)
 
 
 class Role(StrEnum):
@@ -25,7 +25,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
 
 
-ORG_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+ORG_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
 def check_org_id(org_id: str) -> str:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from parley.clock import iso
 from parley.domain.interactions import EntityType, Interaction, Message, MessageKind
 
-OFFERED = "engagementCenter.Offered"
-ACCEPT_TIMEOUT = "engagementCenter.AcceptCallTimeout"
-ACTIVE = "engagementCenter.Active"
-DISCONNECTED = "engagementCenter.Disconnected"
-TEXT = "messaging.Text"
-URL = "messaging.Url"
-NOTIFICATION = "messaging.Notification"
-DELIVERY_STATUS = "messaging.DeliveryStatus"
-RESET = "streaming.Reset"
+OFFERED: Final = "engagementCenter.Offered"
+ACCEPT_TIMEOUT: Final = "engagementCenter.AcceptCallTimeout"
+ACTIVE: Final = "engagementCenter.Active"
+DISCONNECTED: Final = "engagementCenter.Disconnected"
+TEXT: Final = "messaging.Text"
+URL: Final = "messaging.Url"
+NOTIFICATION: Final = "messaging.Notification"
+DELIVERY_STATUS: Final = "messaging.DeliveryStatus"
+RESET: Final = "streaming.Reset"
 
 
 def user_owner(user_id: str) -> str:

@@ -8,9 +8,10 @@ import hmac
 import os
 import threading
 from time import time_ns
+from typing import Final
 
-_POOL_BYTES = 4096
-_SUFFIX_DIGITS = 20
+_POOL_BYTES: Final = 4096
+_SUFFIX_DIGITS: Final = 20
 
 
 class _RandomPool:
@@ -56,7 +57,7 @@ class _RandomPool:
             return suffix
 
 
-_random = _RandomPool()
+_random: Final = _RandomPool()
 
 
 class _Stamp:
@@ -75,7 +76,7 @@ class _Stamp:
         return digits
 
 
-_stamp = _Stamp()
+_stamp: Final = _Stamp()
 
 
 def new_id(prefix: str) -> str:

@@ -32,11 +32,11 @@ class EntityType(StrEnum):
 
 
 # The entity types a user may name in the seed's messaging bodies.
-USER_ENTITY_TYPES: tuple[str, ...] = (EntityType.AGENT, EntityType.MONITOR, EntityType.SYSTEM)
+USER_ENTITY_TYPES: Final[tuple[str, ...]] = (EntityType.AGENT, EntityType.MONITOR, EntityType.SYSTEM)
 
-CHAT_TEXT_LIMIT = 4096
-ENTITY_NAME_LIMIT = 128
-URL_LIMIT = 2048
+CHAT_TEXT_LIMIT: Final = 4096
+ENTITY_NAME_LIMIT: Final = 128
+URL_LIMIT: Final = 2048
 
 
 class MessageKind(StrEnum):

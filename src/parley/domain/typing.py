@@ -6,11 +6,11 @@ Pure bookkeeping: the service layer feeds it the time and turns its answers into
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-MAX_EXPIRES_SECONDS = 30
-DEFAULT_EXPIRES_SECONDS = 10
-RENEWAL_ABSORB_SECONDS = 1.0
+MAX_EXPIRES_SECONDS: Final = 30
+DEFAULT_EXPIRES_SECONDS: Final = 10
+RENEWAL_ABSORB_SECONDS: Final = 1.0
 
 TypingKey = tuple[str, str]  # (interaction id, sender id)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Final
 
 from parley.service.ports import IdempotencyRecord
 
-RETENTION_SECONDS = 24 * 3600
+RETENTION_SECONDS: Final = 24 * 3600
 
 
 @dataclass(slots=True)

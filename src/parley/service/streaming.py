@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from parley.clock import Clock
 from parley.domain import events
@@ -10,9 +11,9 @@ from parley.domain.errors import InvalidRequest
 from parley.domain.ids import new_id
 from parley.service.ports import Envelope, EventEngine, Reset, SessionDropped, StreamSession
 
-MIN_INACTIVITY = 10
-MAX_INACTIVITY = 600
-CONTACT_INACTIVITY = 60
+MIN_INACTIVITY: Final = 10
+MAX_INACTIVITY: Final = 600
+CONTACT_INACTIVITY: Final = 60
 
 # Called with (org id, user id) when a user's last streaming session ends.
 UserGone = Callable[[str, str], Awaitable[None]]

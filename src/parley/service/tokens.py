@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from parley.clock import Clock
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Principal
@@ -11,8 +12,8 @@ from parley.domain.ids import hash_secret, new_secret, secret_matches
 from parley.service.cache import ExpiringCache
 from parley.service.ports import Store
 
-TOKEN_LIFETIME_SECONDS = 3600
-EXPIRES_IN_SECONDS = 3599  # what the token endpoint advertises, as Alvaria does
+TOKEN_LIFETIME_SECONDS: Final = 3600
+EXPIRES_IN_SECONDS: Final = 3599  # what the token endpoint advertises, as Alvaria does
 
 
 class OAuthError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import jwt
 
@@ -18,9 +18,9 @@ from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
 from parley.service.ports import Store
 
-WEB_TOKEN_LIFETIME = 3600  # default; PARLEY_WEB_TOKEN_SECONDS
-SIGNING_KEY_NAME = "webtoken-signing-key"
-ALGORITHM = "HS256"
+WEB_TOKEN_LIFETIME: Final = 3600  # default; PARLEY_WEB_TOKEN_SECONDS
+SIGNING_KEY_NAME: Final = "webtoken-signing-key"
+ALGORITHM: Final = "HS256"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -10,7 +10,7 @@ from parley.api.schemas import EventBatch, EventEnvelope
 from parley.domain.events import RESET
 from parley.service.ports import Envelope, Reset
 
-_encoder = msgspec.json.Encoder()
+_encoder: Final = msgspec.json.Encoder()
 
 
 def envelope(item: Envelope | Reset) -> EventEnvelope:
@@ -37,4 +37,4 @@ def sse_frame(item: Envelope | Reset) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (item.sequence_number, item.event_type.encode(), data)
 
 
-KEEP_ALIVE = b": keep-alive\n\n"
+KEEP_ALIVE: Final = b": keep-alive\n\n"

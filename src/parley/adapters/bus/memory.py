@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from parley.adapters.bus import reasons
 from parley.clock import Clock, iso
@@ -21,7 +21,7 @@ from parley.domain.typing import TypingKey, TypingTracker
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
 # How many reasons for gone sessions are remembered for the error message.
-GONE_REMEMBERED = 10_000
+GONE_REMEMBERED: Final = 10_000
 
 
 def _stop_waiting(waiter: asyncio.Future[None]) -> None:
@@ -55,7 +55,7 @@ class _Session:
         return self.acked if self.info.require_ack else self.delivered
 
 
-_NOBODY: Mapping[str, _Session] = MappingProxyType({})
+_NOBODY: Final[Mapping[str, _Session]] = MappingProxyType({})
 
 
 class MemoryEventEngine:

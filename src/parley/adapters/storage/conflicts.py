@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from parley.domain.errors import AlreadyExists, ParleyError
 
-_PROBLEMS: dict[str, tuple[str, str]] = {
+_PROBLEMS: Final[dict[str, tuple[str, str]]] = {
     "duplicateOrganization": ("orgId", "an organization with this id already exists"),
     "duplicateClient": ("clientId", "an OAuth client with this id already exists"),
     "duplicateApiKey": ("apiKey", "this API key already exists"),

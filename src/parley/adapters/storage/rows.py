@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -25,8 +25,8 @@ from parley.service.ports import IdempotencyRecord
 
 Row = Sequence[Any]
 
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.decode
+_encode: Final = msgspec.json.Encoder().encode
+_decode: Final = msgspec.json.decode
 
 
 def dump(value: Any) -> str:
@@ -38,9 +38,9 @@ def load_strs(raw: str) -> list[str]:
 
 
 # -- credentials -------------------------------------------------------------------------------
-CLIENT_COLUMNS = "client_id, org_id, secret_hash, scopes, created_at, name, revoked_at"
-API_KEY_COLUMNS = "key_id, org_id, key_hash, created_at, name, revoked_at"
-TOKEN_COLUMNS = "token_hash, org_id, client_id, scopes, issued_at, expires_at, revoked_at"
+CLIENT_COLUMNS: Final = "client_id, org_id, secret_hash, scopes, created_at, name, revoked_at"
+API_KEY_COLUMNS: Final = "key_id, org_id, key_hash, created_at, name, revoked_at"
+TOKEN_COLUMNS: Final = "token_hash, org_id, client_id, scopes, issued_at, expires_at, revoked_at"
 
 
 def client_row(c: OAuthClient) -> Row:
@@ -76,8 +76,8 @@ def token_of(r: Row) -> AccessToken:
 
 
 # -- users ---------------------------------------------------------------------------------------
-USER_COLUMNS = "user_id, org_id, first_name, last_name, preferred_name, email, roles, created_at"
-USER_INSERT_COLUMNS: str = USER_COLUMNS + ", email_lower, name_search"
+USER_COLUMNS: Final = "user_id, org_id, first_name, last_name, preferred_name, email, roles, created_at"
+USER_INSERT_COLUMNS: Final[str] = USER_COLUMNS + ", email_lower, name_search"
 
 
 def name_search(user: User) -> str:
@@ -116,13 +116,13 @@ def decode_page_token(token: str) -> tuple[float, str]:
 
 
 # -- interactions and messages -------------------------------------------------------------------
-INTERACTION_COLUMNS = (
+INTERACTION_COLUMNS: Final = (
     "interaction_id, org_id, channel_type, contact_id, contact_name, created_at, contact_address, "
     "contact_email, contact_data, state, offered_to, ehub_session_id, offered_at, agent_ids, "
     "monitor_ids, declined_by, ended_at, ended_by, end_reason, last_seq"
 )
 # Everything but the id and the organization; ``save_interaction`` writes these.
-INTERACTION_MUTABLE: list[str] = INTERACTION_COLUMNS.split(", ")[2:]
+INTERACTION_MUTABLE: Final[list[str]] = INTERACTION_COLUMNS.split(", ")[2:]
 
 
 def interaction_row(i: Interaction) -> Row:
@@ -146,7 +146,9 @@ def copy_interaction(i: Interaction) -> Interaction:
     return interaction_of(interaction_row(i))
 
 
-MESSAGE_COLUMNS = "message_id, org_id, interaction_id, seq, kind, body, entity_type, entity_name, user_id, sent_at"
+MESSAGE_COLUMNS: Final = (
+    "message_id, org_id, interaction_id, seq, kind, body, entity_type, entity_name, user_id, sent_at"
+)
 
 
 def message_row(m: Message) -> Row:
@@ -161,7 +163,7 @@ def message_of(r: Row) -> Message:
 
 
 # -- idempotency ---------------------------------------------------------------------------------
-IDEMPOTENCY_COLUMNS = "api_key_id, key, fingerprint, status, headers, body, created_at"
+IDEMPOTENCY_COLUMNS: Final = "api_key_id, key, fingerprint, status, headers, body, created_at"
 
 
 def idempotency_row(i: IdempotencyRecord) -> Row:
@@ -174,13 +176,13 @@ def idempotency_of(r: Row) -> IdempotencyRecord:
 
 
 # -- SMS -----------------------------------------------------------------------------------------
-SMS_NUMBER_COLUMNS = "number, org_id, created_at"
-OPT_CHANGE_COLUMNS = "org_id, number, state, keyword, changed_at"
-OUTBOUND_COLUMNS = (
+SMS_NUMBER_COLUMNS: Final = "number, org_id, created_at"
+OPT_CHANGE_COLUMNS: Final = "org_id, number, state, keyword, changed_at"
+OUTBOUND_COLUMNS: Final = (
     "message_id, org_id, interaction_id, to_number, from_number, body, segments, attempts, "
     "next_attempt_at, state, created_at, gateway_code, error, updated_at"
 )
-REPORT_COLUMNS = "message_id, part, state, code, received_at"
+REPORT_COLUMNS: Final = "message_id, part, state, code, received_at"
 
 
 def sms_number_row(n: SmsNumber) -> Row:
@@ -195,7 +197,7 @@ def opt_change_row(c: OptChange) -> Row:
     return (c.org_id, c.number, c.state, c.keyword, c.changed_at)
 
 
-_OPT_STATES: dict[str, OptState] = {"out": "out", "in": "in"}
+_OPT_STATES: Final[dict[str, OptState]] = {"out": "out", "in": "in"}
 
 
 def opt_change_of(r: Row) -> OptChange:
@@ -219,7 +221,7 @@ def report_row(p: PartReport) -> Row:
     return (p.message_id, p.part, p.state, p.code, p.received_at)
 
 
-_REPORT_STATES: dict[str, ReportState] = {"sent": "sent", "delivered": "delivered", "failed": "failed"}
+_REPORT_STATES: Final[dict[str, ReportState]] = {"sent": "sent", "delivered": "delivered", "failed": "failed"}
 
 
 def report_of(r: Row) -> PartReport:

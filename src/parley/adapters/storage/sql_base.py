@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists, user_conflict
@@ -34,7 +34,7 @@ def _insert(table: str, columns: str) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(columns.split(',')))})"
 
 
-_SAVE_INTERACTION = "UPDATE interactions SET {} WHERE interaction_id = ?".format(
+_SAVE_INTERACTION: Final = "UPDATE interactions SET {} WHERE interaction_id = ?".format(
     ", ".join(f"{column} = ?" for column in rows.INTERACTION_MUTABLE)
 )
 
@@ -341,8 +341,8 @@ class SqlStore:
         await self._write("DELETE FROM sms_inbound_seen WHERE gateway_id = ?", (gateway_id,))
 
 
-_EMAIL_TAKEN = "SELECT 1 FROM users WHERE org_id = ? AND email_lower = ?"
-_ADD_USER = _insert("users", rows.USER_INSERT_COLUMNS)
-_ADD_MESSAGE = _insert("messages", rows.MESSAGE_COLUMNS)
-_ADD_IDEMPOTENCY = _insert("idempotency_keys", rows.IDEMPOTENCY_COLUMNS)
-_IDEMPOTENCY_CONFLICT = _fixed("idempotencyKeyExists")
+_EMAIL_TAKEN: Final = "SELECT 1 FROM users WHERE org_id = ? AND email_lower = ?"
+_ADD_USER: Final = _insert("users", rows.USER_INSERT_COLUMNS)
+_ADD_MESSAGE: Final = _insert("messages", rows.MESSAGE_COLUMNS)
+_ADD_IDEMPOTENCY: Final = _insert("idempotency_keys", rows.IDEMPOTENCY_COLUMNS)
+_IDEMPOTENCY_CONFLICT: Final = _fixed("idempotencyKeyExists")

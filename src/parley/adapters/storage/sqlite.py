@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import cast
+from typing import Final, cast
 
 from parley.adapters.storage.dialect import Cursor, Dialect
 from parley.adapters.storage.migrate import sqlite_path
 from parley.adapters.storage.sql_base import SqlStore
 
-_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
-BUSY_TIMEOUT_MS = 10_000
+_UNIQUE: Final = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+BUSY_TIMEOUT_MS: Final = 10_000
 
 
 class SqliteDialect(Dialect):

@@ -24,20 +24,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from parley.adapters.storage.dialect import Cursor, Dialect
 
 T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
 
-MAX_GROUP = 1000
-RESTART_WAL_FRAMES = 32768  # 128 MiB of 4 KiB pages
-JOURNAL_SIZE_LIMIT = 128 * 1024 * 1024
-CATCH_UP_PASSES = 8
-CATCH_UP_FRAMES = 256  # frames a pass may find new before the held pass
-CHECKPOINT_NICENESS = 10
-RESTART_HOLD_LIMIT_SECONDS = 0.5  # a loop this late to hold is busy elsewhere; try next time
+MAX_GROUP: Final = 1000
+RESTART_WAL_FRAMES: Final = 32768  # 128 MiB of 4 KiB pages
+JOURNAL_SIZE_LIMIT: Final = 128 * 1024 * 1024
+CATCH_UP_PASSES: Final = 8
+CATCH_UP_FRAMES: Final = 256  # frames a pass may find new before the held pass
+CHECKPOINT_NICENESS: Final = 10
+RESTART_HOLD_LIMIT_SECONDS: Final = 0.5  # a loop this late to hold is busy elsewhere; try next time
 
 
 class StoreClosed(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import msgspec
 
@@ -17,7 +17,7 @@ from parley.streaming.wire import encode_batch
 
 T = TypeVar("T", bound=msgspec.Struct)
 
-ORG = "/via/v2/organizations/{orgId}"
+ORG: Final = "/via/v2/organizations/{orgId}"
 
 
 def json_body(request: Request, schema: type[T]) -> T:

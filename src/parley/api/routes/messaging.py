@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from parley.api.gate import AgentCall
 from parley.api.http import Response, Route
@@ -16,9 +16,9 @@ from parley.service.messaging import Post
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
 
-BASE = ORG + "/messaging/users/{userId}"
-HEADERS = ("x-api-key", "via-client-sessionid")
-ERRORS = (400, 401, 404, 405, 410, 413, 415, 422, 429, 500, 503)
+BASE: Final = ORG + "/messaging/users/{userId}"
+HEADERS: Final = ("x-api-key", "via-client-sessionid")
+ERRORS: Final = (400, 401, 404, 405, 410, 413, 415, 422, 429, 500, 503)
 
 
 def routes(p: Parley) -> list[Route]:

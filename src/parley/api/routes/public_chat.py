@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from parley.api.errors import render_error
 from parley.api.http import Request, Response, Route
@@ -34,7 +34,7 @@ from parley.streaming.websocket import WebSocketStream
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
 
-BASE = ORG + "/publicChat"
+BASE: Final = ORG + "/publicChat"
 
 
 @dataclass(frozen=True, slots=True)

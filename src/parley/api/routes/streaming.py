@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from parley.api.gate import AgentCall
 from parley.api.http import Response, Route
@@ -18,8 +18,8 @@ from parley.streaming.websocket import WebSocketStream
 if TYPE_CHECKING:
     from parley.bootstrap import Parley
 
-BASE = ORG + "/streaming"
-SCOPE = Scope.STREAMING.value
+BASE: Final = ORG + "/streaming"
+SCOPE: Final = Scope.STREAMING.value
 
 
 def session_info(session: StreamSession) -> dict[str, Any]:
