@@ -203,15 +203,25 @@ class Envelope:
     event_type: Final[str]
     event_time: Final[str]
     payload: Final[dict[str, Any]]
+    # The payload as JSON, if the engine encoded it once for every session that receives the
+    # event (b"" if not): each poll's answer then copies it instead of encoding it again.
+    payload_json: Final[bytes]
 
     def __init__(
-        self, event_id: str, sequence_number: int, event_type: str, event_time: str, payload: dict[str, Any]
+        self,
+        event_id: str,
+        sequence_number: int,
+        event_type: str,
+        event_time: str,
+        payload: dict[str, Any],
+        payload_json: bytes = b"",
     ) -> None:
         self.event_id = event_id
         self.sequence_number = sequence_number
         self.event_type = event_type
         self.event_time = event_time
         self.payload = payload
+        self.payload_json = payload_json
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from parley.api.errors import render_error, status_of
 from parley.domain.errors import InvalidRequest, ParleyError
 from parley.service.ports import Envelope, StreamSession
 from parley.service.streaming import Streaming
-from parley.streaming.wire import encode, envelope
+from parley.streaming.wire import encode, on_wire
 
 Authorize = Callable[[dict[str, str]], Awaitable[StreamSession]]
 Message = MutableMapping[str, Any]
@@ -133,7 +133,7 @@ class WebSocketStream:
                         cursor = item.sequence_number
                     elif cursor is None:
                         cursor = item.oldest_available - 1
-                    await self.send({"type": "websocket.send", "text": encode(envelope(item)).decode()})
+                    await self.send({"type": "websocket.send", "text": encode(on_wire(item)).decode()})
 
         async def read() -> None:
             while True:

@@ -16,7 +16,7 @@ import pytest
 
 from parley.adapters.storage import open_store
 from parley.adapters.storage.sql_base import SqlStore
-from parley.adapters.storage.workers import LoopGroupWriter, StoreClosed
+from parley.adapters.storage.workers import GroupCommitWriter, LoopGroupWriter, StoreClosed, _Write
 from parley.domain.errors import AlreadyExists
 from parley.service.ports import Store
 from tests.integration.storage import storage_samples as s
@@ -102,6 +102,47 @@ async def test_within_a_group_the_first_of_two_equal_writes_wins(sql_url: str, o
     assert [type(o).__name__ for o in outcomes] == ["NoneType", "AlreadyExists", "bool", "AlreadyExists"]
     assert await store.transcript(s.ORG, "int_1") == [first]
     assert await store.get_idempotency("key_1", "k2") is None
+
+
+class _RecordingCursor:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, list[Any]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.calls.append(("execute", sql, [params]))
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        self.calls.append(("executemany", sql, list(params)))
+
+
+def test_a_run_of_one_statement_goes_to_the_driver_at_once_in_its_place() -> None:
+    def write(statement: str, params: tuple[int, ...]) -> _Write:
+        def run(cursor: Any) -> str:
+            cursor.execute(statement or "SELECT custom", params)
+            return "ran"
+
+        return _Write(run, False, cast(Any, None), cast(Any, None), statement, params)
+
+    group = [
+        write("INSERT a", (1,)),
+        write("INSERT a", (2,)),
+        write("", (3,)),
+        write("INSERT a", (4,)),
+        write("INSERT b", (5,)),
+        write("INSERT b", (6,)),
+        write("INSERT b", (7,)),
+    ]
+    cursor = _RecordingCursor()
+
+    outcomes = GroupCommitWriter._run_all(cast(Any, cursor), group)
+
+    assert cursor.calls == [
+        ("executemany", "INSERT a", [(1,), (2,)]),
+        ("execute", "SELECT custom", [(3,)]),
+        ("execute", "INSERT a", [(4,)]),
+        ("executemany", "INSERT b", [(5,), (6,), (7,)]),
+    ]
+    assert [result for _error, result in outcomes] == [None, None, "ran", "ran", None, None, None]
 
 
 async def test_a_write_is_visible_to_another_connection_once_it_returns(sql_url: str, open_started: OpenStore) -> None:

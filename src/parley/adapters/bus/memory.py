@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
+import msgspec
+
 from parley.adapters.bus import reasons
 from parley.clock import Clock, iso
 from parley.domain.ids import new_id
@@ -21,6 +23,7 @@ from parley.domain.typing import TypingKey, TypingTracker
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
 # How many reasons for gone sessions are remembered for the error message.
+_encode_json: Final = msgspec.json.Encoder().encode
 GONE_REMEMBERED: Final = 10_000
 
 
@@ -120,14 +123,16 @@ class MemoryEventEngine:
         # One event id per published event: every session that receives it names it the same.
         event_id = ""
         event_time = ""
+        payload_json = b""
         behind: list[_Session] = []
         for owner in dict.fromkeys(owners):
             for session in self._owners.get((org_id, owner), _NOBODY).values():
                 if not event_id:
                     event_id = new_id("evt")
                     event_time = iso(self.clock.now())
+                    payload_json = _encode_json(payload)  # once, for every session
                 session.last_seq += 1
-                session.log.append(Envelope(event_id, session.last_seq, event_type, event_time, payload))
+                session.log.append(Envelope(event_id, session.last_seq, event_type, event_time, payload, payload_json))
                 if session.last_seq - session.cursor > self.queue_limit:
                     behind.append(session)
                 elif session.waiters:

@@ -94,7 +94,8 @@ class SqlStore:
         return cursor.fetchall()
 
     async def _write(self, sql: str, params: rows.Row, conflict: Conflict | None = None) -> None:
-        await self._writer.submit(partial(self._run, sql=sql, params=params, conflict=conflict))
+        run = partial(self._run, sql=sql, params=params, conflict=conflict)
+        await self._writer.submit(run, statement=self._dialect.sql(sql), params=params)
 
     async def _count(self, sql: str, *params: Any) -> int:
         """Run an UPDATE or DELETE; returns how many rows it touched."""
@@ -229,10 +230,14 @@ class SqlStore:
         return await self._select(rows.interaction_of, sql, InteractionState.ENDED.value)
 
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
+        row = rows.message_row(message)
+        if idempotency is None:
+            await self._write(_ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
+            return
+
         def write(cursor: Cursor) -> None:
-            self._run(cursor, _ADD_MESSAGE, rows.message_row(message), _fixed("duplicateMessage"))
-            if idempotency is not None:
-                self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
+            self._run(cursor, _ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
+            self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
 
         await self._writer.submit(write)
 
@@ -346,3 +351,4 @@ _ADD_USER: Final = _insert("users", rows.USER_INSERT_COLUMNS)
 _ADD_MESSAGE: Final = _insert("messages", rows.MESSAGE_COLUMNS)
 _ADD_IDEMPOTENCY: Final = _insert("idempotency_keys", rows.IDEMPOTENCY_COLUMNS)
 _IDEMPOTENCY_CONFLICT: Final = _fixed("idempotencyKeyExists")
+_DUPLICATE_MESSAGE: Final = _fixed("duplicateMessage")
