@@ -46,6 +46,13 @@ def _resolve(future: asyncio.Future[None] | None) -> None:
         future.set_result(None)
 
 
+def check_header_value(name: str, value: str) -> None:
+    """Refuse a value that would end the header line (response splitting) or hold a NUL."""
+    # one pass for the usual printable value; the three searches only for the rest (a tab...)
+    if not value.isprintable() and ("\r" in value or "\n" in value or "\x00" in value):
+        raise ValueError("a header value holds a line break or NUL: " + name)
+
+
 class _CommonHeaders:
     """The headers uvicorn puts on every response (the date), as text, remade when it renews them."""
 
@@ -395,8 +402,7 @@ class HttpConnection:
         line = STATUS_TEXT.get(status) or "HTTP/1.1 " + str(status) + " \r\n"
         text = [line, _common_headers.of(self.server_state)]
         for name, value in response.headers:
-            if "\r" in value or "\n" in value or "\x00" in value:
-                raise ValueError("a header value holds a line break or NUL: " + name)
+            check_header_value(name, value)
             text += (name, ": ", value, "\r\n")
         if chunked:
             text.append("transfer-encoding: chunked\r\n")

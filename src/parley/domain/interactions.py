@@ -119,6 +119,8 @@ class Interaction:
     @property
     def user_ids(self) -> list[str]:
         """Every user taking part (agents first, then monitors), without duplicates."""
+        if not self.monitor_ids and len(self.agent_ids) <= 1:  # most chats: one agent
+            return list(self.agent_ids)
         seen: dict[str, None] = dict.fromkeys(self.agent_ids)
         seen.update(dict.fromkeys(self.monitor_ids))
         return list(seen)
