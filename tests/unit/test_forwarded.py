@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.api.forwarded import TrustedProxies
+from parley.api.forwarded import TrustedProxies, trusted_proxies
 
 
 def test_an_untrusted_peer_is_the_client_whatever_it_claims() -> None:
@@ -34,3 +34,9 @@ def test_ports_and_ipv6_brackets_are_stripped_from_hops() -> None:
 
 def test_an_empty_header_leaves_the_peer() -> None:
     assert TrustedProxies("127.0.0.1").client_of("127.0.0.1", " , ") == "127.0.0.1"
+
+
+def test_one_setting_is_parsed_once_for_every_connection() -> None:
+    assert trusted_proxies("10.0.0.0/8, 127.0.0.1") is trusted_proxies("10.0.0.0/8, 127.0.0.1")
+    assert trusted_proxies(["10.0.0.0/8", "127.0.0.1"]).trusts("10.1.2.3")
+    assert trusted_proxies("10.0.0.0/8") is not trusted_proxies("127.0.0.1")

@@ -91,7 +91,7 @@ class ParleyASGI:
         and tells a long poll that its client left; a server that reads the body itself passes
         it as ``body`` with no ``receive``, and cancels a long poll whose client leaves.
         """
-        request_id = self._id_prefix + "-" + str(next(self._ids))
+        number = next(self._ids)  # made into a request id only for an error or a log line
         try:
             routed = self._route(method, path, match)
             if isinstance(routed, Response):
@@ -104,7 +104,6 @@ class ParleyASGI:
                     headers=headers,
                     query=parse_query(raw_query),
                     client_ip=client_ip,
-                    request_id=request_id,
                     path_params=match.params if match is not None else {},
                     body=body,
                     raw_query=raw_query,
@@ -121,13 +120,16 @@ class ParleyASGI:
         except ParleyError as exc:
             response = render_error(exc)
         except Exception:
-            log.exception("unexpected error in request %s %s %s", request_id, method, path)
-            response = render_unexpected(request_id)
+            log.exception("unexpected error in request %s %s %s", self._request_id(number), method, path)
+            response = render_unexpected(self._request_id(number))
         if response.status >= 400:
-            response.headers.append(("x-request-id", request_id))
+            response.headers.append(("x-request-id", self._request_id(number)))
         if match is not None and match.cors and response.status != 499:
             response.headers.extend(self._cors_headers(headers))
         return response
+
+    def _request_id(self, number: int) -> str:
+        return self._id_prefix + "-" + str(number)
 
     def too_large(self) -> Response:
         """The 413 for a body over the limit, for a server that refuses it before reading it."""

@@ -25,7 +25,7 @@ import httptools
 
 from parley.api.app import ParleyASGI
 from parley.api.errors import render_error, render_unexpected
-from parley.api.forwarded import TrustedProxies
+from parley.api.forwarded import TrustedProxies, trusted_proxies
 from parley.api.http import Response
 from parley.domain.errors import InvalidRequest
 
@@ -141,7 +141,7 @@ class HttpConnection:
         self.keep_alive_seconds: float = float(config.timeout_keep_alive)
         self.proxies: TrustedProxies | None = None
         if config.proxy_headers:
-            self.proxies = TrustedProxies(config.forwarded_allow_ips)
+            self.proxies = trusted_proxies(config.forwarded_allow_ips)
         self.log_access: bool = bool(config.access_log)
         self.parser = httptools.HttpRequestParser(self)
         # Answer the first request of a pipeline even when the client closes its side after it.

@@ -62,3 +62,15 @@ def _host_of(hop: str) -> str:
     if hop.count(":") == 1:
         return hop.split(":", 1)[0]
     return hop
+
+
+_parsed: dict[str, TrustedProxies] = {}
+
+
+def trusted_proxies(allowed: list[str] | str) -> TrustedProxies:
+    """``TrustedProxies(allowed)``, parsed once per setting rather than for every connection."""
+    key = allowed if isinstance(allowed, str) else ",".join(allowed)
+    proxies = _parsed.get(key)
+    if proxies is None:
+        proxies = _parsed[key] = TrustedProxies(allowed)
+    return proxies

@@ -30,7 +30,6 @@ class Request:
     headers: dict[str, str]
     query: dict[str, str]
     client_ip: str
-    request_id: str
     path_params: dict[str, str]
     body: bytes
     # The query string as sent, for callers whose parameters are not UTF-8 (an SMS gateway's).
@@ -43,7 +42,6 @@ class Request:
         headers: dict[str, str],
         query: dict[str, str],
         client_ip: str,
-        request_id: str,
         path_params: dict[str, str] | None = None,
         body: bytes = b"",
         raw_query: bytes = b"",
@@ -53,7 +51,6 @@ class Request:
         self.headers = headers
         self.query = query
         self.client_ip = client_ip
-        self.request_id = request_id
         self.path_params = {} if path_params is None else path_params
         self.body = body
         self.raw_query = raw_query

@@ -31,6 +31,9 @@ class EntityType(StrEnum):
     CONTACT = "Contact"
 
 
+# EntityType by value: calling the enum class runs EnumMeta.__call__, interpreted Python, per request.
+ENTITY_TYPE_OF: Final[dict[str, EntityType]] = {str(t): t for t in EntityType}
+
 # The entity types a user may name in the seed's messaging bodies.
 USER_ENTITY_TYPES: Final[tuple[str, ...]] = (EntityType.AGENT, EntityType.MONITOR, EntityType.SYSTEM)
 

@@ -170,13 +170,20 @@ class GroupCommitWriter:
     ) -> list[Outcome]:
         """Run the whole group in one transaction, pipelined where the driver can; all of it
         commits or none."""
-        with pipeline or contextlib.nullcontext():
-            cursor.execute(self._dialect.begin)
-            outcomes: list[Outcome] = (
-                self._run_all(cursor, group) if self.batches else [(None, w.run(cursor)) for w in group]
-            )
-            cursor.execute("COMMIT")
+        if pipeline is None:
+            outcomes = self._in_transaction(cursor, group)
+        else:
+            with pipeline:  # a pipelined statement's error surfaces only when the pipeline ends
+                outcomes = self._in_transaction(cursor, group)
         self.commits += 1
+        return outcomes
+
+    def _in_transaction(self, cursor: Cursor, group: list[_Write]) -> list[Outcome]:
+        cursor.execute(self._dialect.begin)
+        outcomes: list[Outcome] = (
+            self._run_all(cursor, group) if self.batches else [(None, w.run(cursor)) for w in group]
+        )
+        cursor.execute("COMMIT")
         return outcomes
 
     @staticmethod

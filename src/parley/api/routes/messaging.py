@@ -10,7 +10,7 @@ from parley.api.routes.common import ORG, json_body
 from parley.api.schemas import NotificationParms, SendTextParms, SendUrlParms
 from parley.domain.accounts import Scope
 from parley.domain.events import user_owner
-from parley.domain.interactions import EntityType, MessageKind
+from parley.domain.interactions import ENTITY_TYPE_OF, MessageKind
 from parley.service.messaging import Post
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def routes(p: Parley) -> list[Route]:
         message = await p.messaging.user_post(
             call.principal.org_id,
             user_id,
-            Post(body.interactionId, kind, content, EntityType(body.entityType), body.entityName),
+            Post(body.interactionId, kind, content, ENTITY_TYPE_OF[body.entityType], body.entityName),
             call.idempotency,
         )
         return Response(202, b"", [("x-message-id", message.message_id)])
@@ -57,7 +57,7 @@ def routes(p: Parley) -> list[Route]:
             call.principal.org_id,
             user_id,
             body.interactionId,
-            EntityType(body.entityType),
+            ENTITY_TYPE_OF[body.entityType],
             body.entityName,
             body.expiresAfterSeconds,
         )

@@ -37,12 +37,19 @@ if TYPE_CHECKING:
 BASE: Final = ORG + "/publicChat"
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class ContactCall:
-    request: Request
-    org_id: str
-    contact_id: str
-    idempotency: IdempotencyContext | None
+    request: Final[Request]
+    org_id: Final[str]
+    contact_id: Final[str]
+    idempotency: Final[IdempotencyContext | None]
+
+    def __init__(self, request: Request, org_id: str, contact_id: str, idempotency: IdempotencyContext | None) -> None:
+        self.request = request
+        self.org_id = org_id
+        self.contact_id = contact_id
+        self.idempotency = idempotency
 
 
 ContactHandler = Callable[[ContactCall], Awaitable[Response]]
