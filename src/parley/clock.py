@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Final, Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> float:
-        """Seconds since the epoch (wall clock, used for stored times)."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back (used for expiries and timers)."""
-        ...
+from typing import Final, TypeAlias
 
 
 class SystemClock:
     def now(self) -> float:
+        """Seconds since the epoch (wall clock, used for stored times)."""
         return time.time()
 
     def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (used for expiries and timers)."""
         return time.monotonic()
 
 
@@ -41,6 +33,12 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._mono += seconds
+
+
+# The clocks there are, as a closed union rather than a Protocol: compiled code then calls the
+# one it is given directly, where a Protocol's method is looked up by name on every call (four
+# to six times per message).
+Clock: TypeAlias = SystemClock | FakeClock
 
 
 _MILLIS_Z: Final = [f"{ms:03d}Z" for ms in range(1000)]
