@@ -50,6 +50,14 @@ async def test_an_owner_named_twice_receives_one_copy(engine: EventEngine) -> No
     assert seqs(await engine.next_events("s1", 10, 0)) == [1]
 
 
+async def test_in_a_large_audience_each_owner_receives_one_copy(engine: EventEngine) -> None:
+    await engine.create_session(stream_session("s1"))
+    owners = [f"user:u{n % 7}" for n in range(30)]  # u1 named four or five times
+    await engine.publish("org1", owners, "messaging.Text", {"n": 1})
+    await engine.publish("org1", ["user:u1", "user:u2", "user:u1"], "messaging.Text", {"n": 2})
+    assert seqs(await engine.next_events("s1", 10, 0)) == [1, 2]
+
+
 async def test_envelope_carries_id_type_and_clock_time(engine: EventEngine, clock: FakeClock) -> None:
     await engine.create_session(stream_session("s1"))
     await engine.publish("org1", ["user:u1"], "messaging.Url", {"url": "https://example.org"})

@@ -24,6 +24,7 @@ from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
 # How many reasons for gone sessions are remembered for the error message.
 _encode_json: Final = msgspec.json.Encoder().encode
+FEW_OWNERS: Final = 8
 GONE_REMEMBERED: Final = 10_000
 
 
@@ -125,7 +126,7 @@ class MemoryEventEngine:
         event_time = ""
         payload_json = b""
         behind: list[_Session] = []
-        for owner in dict.fromkeys(owners):
+        for owner in _unique(owners):
             for session in self._owners.get((org_id, owner), _NOBODY).values():
                 if not event_id:
                     event_id = new_id("evt")
@@ -245,3 +246,14 @@ class MemoryEventEngine:
         if len(self._gone) > GONE_REMEMBERED:
             self._gone.popitem(last=False)
         session.wake()
+
+
+def _unique(owners: Sequence[str]) -> Sequence[str]:
+    """``owners`` without repeats, in order; an audience is usually a handful, checked in a list."""
+    if len(owners) > FEW_OWNERS:
+        return list(dict.fromkeys(owners))
+    unique: list[str] = []
+    for owner in owners:
+        if owner not in unique:
+            unique.append(owner)
+    return unique

@@ -73,12 +73,13 @@ class _Write:
 
 def _settle(answers: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
     for future, error, result in answers:
-        if future.done():  # the caller was cancelled; its write may still have committed
-            continue
-        if error is None:
-            future.set_result(result)
-        else:
-            future.set_exception(error)
+        try:
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+        except asyncio.InvalidStateError:  # the caller was cancelled; its write may still have committed
+            pass
 
 
 class GroupCommitWriter:
