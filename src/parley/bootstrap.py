@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ class Parley:
     sms: SmsChannel | None = None  # None: no SMS gateway configured
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
+    _stopping: bool = field(default=False, init=False)
 
     async def start(self, run_timers: bool = True) -> None:
         await self.store.start()
@@ -64,13 +64,17 @@ class Parley:
         await self.webchat.start()
         await self.engagement.recover(await self.book.load())
         if run_timers:
+            self._stopping = False
             self._ticker = asyncio.create_task(self._tick_forever(), name="parley-timers")
 
     async def stop(self) -> None:
         if self._ticker is not None:
+            # The flag ends the timers even if the cancellation is lost on the way: a library
+            # awaited inside a step may swallow it (redis-py has), which left the task ticking
+            # and the stop waiting for it forever.
+            self._stopping = True
             self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+            await _stop_step("the timers", _ended(self._ticker))
             self._ticker = None
         if self.sms is not None:
             await _stop_step("the SMS channel", self.sms.close())
@@ -90,7 +94,7 @@ class Parley:
 
     async def _tick_forever(self) -> None:
         next_purge = 0.0
-        while True:
+        while not self._stopping:
             try:
                 await self.tick()
                 if self.clock.monotonic() >= next_purge:
@@ -112,6 +116,13 @@ class Parley:
             on_shutdown=[self.stop],
             cors_origins=self.settings.cors_origins,
         )
+
+
+async def _ended(task: asyncio.Task[None]) -> None:
+    """Wait for a task told to stop, however it ends (its error, if any, is logged)."""
+    await asyncio.wait({task})
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
 
 
 async def _stop_step(name: str, step: Coroutine[Any, Any, None]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley import bootstrap
 from parley.adapters.bus.redis_wakeups import close_within
+from parley.clock import FakeClock
+from tests.unit.world import build_parley
 
 
 async def test_a_close_that_never_finishes_is_abandoned_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -71,3 +74,21 @@ def test_a_server_whose_stop_hangs_exits_with_every_threads_stack() -> None:
     assert done.returncode == 1
     assert "most recent call first" in done.stderr
     assert 'File "<string>", line 4' in done.stderr  # the thread that still ran, where it was
+
+
+async def test_the_timers_stop_even_when_a_step_swallows_their_cancellation(monkeypatch: pytest.MonkeyPatch) -> None:
+    parley = build_parley(FakeClock())
+    in_step = asyncio.Event()
+
+    async def step_that_swallows_cancellation() -> None:
+        in_step.set()
+        with contextlib.suppress(asyncio.CancelledError):  # as a library awaited in a step may do
+            await asyncio.sleep(10)
+
+    monkeypatch.setattr(parley, "tick", step_that_swallows_cancellation)
+    await parley.start(run_timers=True)
+    await asyncio.wait_for(in_step.wait(), 2)
+    stopping = asyncio.ensure_future(parley.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=2)
+    assert stopping in done, "the stop still waits for the timers"
+    stopping.result()
