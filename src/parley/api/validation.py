@@ -22,28 +22,22 @@ Documented as a pattern but checked here in code: as a msgspec pattern it ran a 
 expression on every text, two thirds of the cost of decoding a sendText.
 """
 
-_decoders: Final[dict[type[Any], msgspec.json.Decoder[Any]]] = {}
-_not_blank: Final[dict[type[Any], tuple[str, ...]]] = {}
+_BLANK: Final = "must not be empty or blank"
+
+# Per schema, built once: its decoder and the attribute names of its fields marked NOT_BLANK.
+_schemas: Final[dict[type[Any], tuple[msgspec.json.Decoder[Any], tuple[str, ...]]]] = {}
 
 
-def _decoder(schema: type[T]) -> msgspec.json.Decoder[T]:
-    decoder = _decoders.get(schema)
-    if decoder is None:
-        decoder = _decoders[schema] = msgspec.json.Decoder(schema)
-    return decoder
-
-
-def _not_blank_fields(schema: type[msgspec.Struct]) -> tuple[str, ...]:
-    """The attribute names of ``schema``'s fields marked ``NOT_BLANK``."""
-    names = _not_blank.get(schema)
-    if names is None:
+def _compiled(schema: type[T]) -> tuple[msgspec.json.Decoder[T], tuple[str, ...]]:
+    found = _schemas.get(schema)
+    if found is None:
         marked = (f.name for f in msgspec.structs.fields(schema) if any(m is NOT_BLANK for m in get_args(f.type)[1:]))
-        names = _not_blank[schema] = tuple(marked)
-    return names
+        found = _schemas[schema] = (msgspec.json.Decoder(schema), tuple(marked))
+    return found
 
 
-def _has_blank(value: msgspec.Struct) -> bool:
-    for name in _not_blank_fields(type(value)):
+def _has_blank(value: msgspec.Struct, not_blank: tuple[str, ...]) -> bool:
+    for name in not_blank:
         field = getattr(value, name)
         if isinstance(field, str) and field.isspace():
             return True
@@ -61,9 +55,10 @@ def decode_body(body: bytes, schema: type[T]) -> T:
     # bytes.find rather than `in`: `in` first tries the needle as an int and clears the error
     if body.find(b"\\u0000") >= 0:  # rare enough to look closer only then
         refuse_nul_in_json(body)
+    decoder, not_blank = _compiled(schema)
     try:
-        value = _decoder(schema).decode(body)
-        if not _has_blank(value):
+        value = decoder.decode(body)
+        if not _has_blank(value, not_blank):
             return value
     except msgspec.ValidationError:
         pass  # (a subclass of DecodeError) readable JSON that does not fit: say which fields
@@ -126,7 +121,7 @@ def convert(data: dict[str, Any], schema: type[T]) -> T:
     """Typed struct from already-parsed data (query strings, form fields), all problems at once."""
     try:
         value = msgspec.convert(data, type=schema, strict=False)
-        if not _has_blank(value):
+        if not _has_blank(value, _compiled(schema)[1]):
             return value
     except msgspec.ValidationError:
         pass
@@ -137,7 +132,7 @@ def collect_problems(raw: Any, schema: type[msgspec.Struct], strict: bool = True
     if not isinstance(raw, dict):
         return [Problem("body", "invalidType", "the body must be a JSON object")]
     problems: list[Problem] = []
-    not_blank = _not_blank_fields(schema)
+    not_blank = _compiled(schema)[1]
     for f in msgspec.structs.fields(schema):
         name = f.encode_name
         if name not in raw:
@@ -151,7 +146,7 @@ def collect_problems(raw: Any, schema: type[msgspec.Struct], strict: bool = True
             problems.append(Problem(name, _reason(str(exc)), f"{name}: {_describe(str(exc), value)}"))
             continue
         if f.name in not_blank and isinstance(value, str) and value.isspace():
-            problems.append(Problem(name, "invalidValue", f"{name}: must not be empty or blank"))
+            problems.append(Problem(name, "invalidValue", f"{name}: {_BLANK}"))
     if not problems:
         # Every field is fine alone: the struct's own cross-field check failed.
         try:
@@ -170,5 +165,5 @@ def _reason(text: str) -> str:
 def _describe(text: str, value: Any) -> str:
     text = text.split(" - at `", 1)[0]
     if text.startswith("Expected `str` matching regex"):
-        return "must not be empty or blank" if isinstance(value, str) and not value.strip() else "has an invalid format"
+        return _BLANK if isinstance(value, str) and not value.strip() else "has an invalid format"
     return text

@@ -22,9 +22,9 @@ from parley.domain.ids import new_id
 from parley.domain.typing import TypingKey, TypingTracker
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
-# How many reasons for gone sessions are remembered for the error message.
 _encode_json: Final = msgspec.json.Encoder().encode
-FEW_OWNERS: Final = 8
+FEW_OWNERS: Final = 8  # audiences up to this size are made unique in a list
+# How many reasons for gone sessions are remembered for the error message.
 GONE_REMEMBERED: Final = 10_000
 
 

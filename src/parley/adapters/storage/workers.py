@@ -8,7 +8,9 @@ data is committed, at the cost of one commit per group instead of one per reques
 If anything in a group fails, the whole attempt is rolled back and the group replayed with each
 operation in its own savepoint, so one failing operation fails only its own caller. Failures
 are rare (a duplicate key), so the common case pays for no savepoints. Where the driver can
-pipeline (PostgreSQL), the first attempt is sent in one go without waiting for each answer.
+pipeline (PostgreSQL), the first attempt is sent in one go without waiting for each answer,
+and in either case a run of writes of one statement (messages, under load) goes to the driver
+as one ``executemany``.
 
 Reads go to a few threads with a connection each.
 """
@@ -83,8 +85,6 @@ def _settle(answers: list[tuple[asyncio.Future[Any], BaseException | None, Any]]
 
 
 class GroupCommitWriter:
-    batches = False  # run consecutive writes of one statement as one executemany
-
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
@@ -107,8 +107,8 @@ class GroupCommitWriter:
 
         ``reads`` says that ``run`` looks at what its statements return (rows or counts),
         so its group must wait for each answer instead of being sent in one go. ``statement``
-        and ``params`` say that ``run`` is only that statement: where the writer batches, a run
-        of such writes of one statement then goes to the driver as one ``executemany``.
+        and ``params`` say that ``run`` is only that statement, so that a run of such writes of
+        one statement can go to the driver as one ``executemany``.
         """
         if self._closed or self._writer_thread is None:
             raise StoreClosed("the store is not open")
@@ -181,9 +181,7 @@ class GroupCommitWriter:
 
     def _in_transaction(self, cursor: Cursor, group: list[_Write]) -> list[Outcome]:
         cursor.execute(self._dialect.begin)
-        outcomes: list[Outcome] = (
-            self._run_all(cursor, group) if self.batches else [(None, w.run(cursor)) for w in group]
-        )
+        outcomes = self._run_all(cursor, group)
         cursor.execute("COMMIT")
         return outcomes
 
@@ -271,12 +269,7 @@ class LoopGroupWriter(GroupCommitWriter):
     ``restart_frames``, the checkpointer catches up with it, then asks the loop to hold new
     commits (the loop goes on serving; writes wait in the next group), copies the last frames,
     and lets the held group commit, which restarts the log. The hold lasts one short checkpoint.
-
-    A run of writes of one statement (messages, under load) goes to SQLite as one
-    ``executemany``. (PostgreSQL's writer sends its whole group in one pipeline instead.)
     """
-
-    batches = True
 
     def __init__(
         self, dialect: Dialect, checkpoint_seconds: float = 1.0, restart_frames: int = RESTART_WAL_FRAMES
