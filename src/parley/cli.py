@@ -22,7 +22,7 @@ from parley.domain.errors import ParleyError
 from parley.service.accounts import Accounts, NewUser
 from parley.service.sms import SmsNumbers
 from parley.settings import ConfigurationError, Settings
-from parley.terminal import register as register_terminal_clients
+from parley_terminal import register as register_terminal_clients
 
 DEMO_ORG = "demo"
 STOP_LIMIT_SECONDS = 30  # from the first stop step, after open connections had their 5 s

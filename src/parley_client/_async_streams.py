@@ -1,66 +1,45 @@
-"""``async for event in client.events()``: long poll, Server-Sent Events or WebSocket, resumable."""
+"""``async for event in client.events()``: the asyncio I/O of each feed and of the stream.
+
+Long poll, Server-Sent Events or WebSocket, resumable; the bookkeeping shared with
+``_streams`` lives in ``_stream_common`` and ``_sequencing``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Unpack
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed
 
-from parley_client import _streaming_api as api
+from parley_client import _stream_common as common
 from parley_client._base import AsyncRunner
-from parley_client._events import BaseEvent, EventBatch, decode_event
-from parley_client._exceptions import ParleyError, TransportError, Unauthorized, error_from_response
-from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder, StreamState
-from parley_client._stream_common import (
-    RECOVERY_TIMEOUT,
-    REPLAY_TIMEOUT,
-    SSE_TIMEOUT,
-    WS_OPEN_TIMEOUT,
-    StreamMode,
-    closed_error,
-    handshake_error,
-    sse_headers,
-)
+from parley_client._events import BaseEvent, EventBatch
+from parley_client._exceptions import ParleyError, TransportError, error_from_response
+from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
+from parley_client._stream_common import PollBookkeeping, PollPlan, StreamCore, StreamOptions
 from parley_client._tasks import cancel_and_wait
 
 
 class AsyncHost(AsyncRunner):
-    """A client that can stream: it knows its WebSocket credentials."""
+    """An asyncio client that can stream: it knows its WebSocket credentials."""
 
     async def _ws_headers(self, refresh: bool) -> dict[str, str]:
         raise NotImplementedError
 
-    def events(
-        self,
-        *,
-        mode: StreamMode = "poll",
-        auto_ack: bool | None = None,
-        resume_after: int | None = None,
-        max_events: int = 100,
-        poll_timeout: int = 30,
-        max_reconnects: int = 10,
-    ) -> AsyncEventStream:
-        """The session's events, in order and each once, reconnecting and resuming as needed.
-
-        ``mode`` is ``"poll"`` (long poll), ``"sse"`` or ``"websocket"``. ``auto_ack`` defaults to
-        whether the session requires acknowledgement. ``resume_after`` skips what a previous
-        consumer already handled (its ``last_sequence``).
-        """
-        feeds: dict[str, Callable[[], AsyncFeed]] = {
-            "poll": lambda: AsyncPollFeed(self, max_events, poll_timeout, *self._first_replay(resume_after)),
-            "sse": lambda: AsyncSSEFeed(self),
-            "websocket": lambda: AsyncWebSocketFeed(self),
-        }
-        if mode not in feeds:
-            raise ValueError(f"mode must be one of {', '.join(feeds)}")
-        return AsyncEventStream(feeds[mode](), self._stream_state(auto_ack, resume_after, max_reconnects))
+    def events(self, **options: Unpack[StreamOptions]) -> AsyncEventStream:
+        """The session's events, in order and each once, reconnecting and resuming as needed
+        (options: ``StreamOptions``)."""
+        plan = self._stream_plan(options)
+        if plan.mode == "poll":
+            return AsyncEventStream(AsyncPollFeed(self, plan.poll), StreamCore(plan.state))
+        feed = AsyncSSEFeed(self) if plan.mode == "sse" else AsyncWebSocketFeed(self)
+        return AsyncEventStream(feed, StreamCore(plan.state))
 
 
 class AsyncFeed(Protocol):
@@ -73,34 +52,24 @@ class AsyncFeed(Protocol):
     async def close(self) -> None: ...
 
 
-class AsyncPollFeed:
-    """Long polls. The server hands an event out once, so after a broken poll, or when resuming,
-    what it retained after the last sequence number is replayed over SSE before polling again."""
-
-    redelivers = True
-
-    def __init__(
-        self, host: AsyncHost, max_events: int, timeout: int, replay: bool = False, replay_to: int | None = None
-    ) -> None:
-        self.host, self.max_events, self.timeout = host, max_events, timeout
-        self._replay_next, self._replay_to = replay, replay_to  # replay_to None: until quiet
+class AsyncPollFeed(PollBookkeeping):
+    def __init__(self, host: AsyncHost, plan: PollPlan) -> None:
+        super().__init__(plan)
+        self.host = host
         self._pending: asyncio.Future[EventBatch] | None = None
-        self._replayed: list[BaseEvent] = []
 
     async def open(self, after: int | None) -> None:
-        if after is not None and self._replay_next:
-            upto = None if self._replay_to is None else self._replay_to + 1
-            self._replayed = await self._replay(after, upto)
-        self._replay_next, self._replay_to = False, None
+        span = self._replay_span(after)
+        if span is not None:
+            self._replayed = await self._replay(*span)
 
     async def read(self) -> list[BaseEvent]:
         if self._replayed:
-            replayed, self._replayed = self._replayed, []
-            return replayed
+            return self._take_replayed()
         try:
             return await self._poll()
         except BaseException:
-            self._replay_next = True  # its answer may have been lost on the way
+            self._poll_lost()
             raise
 
     async def _poll(self) -> list[BaseEvent]:
@@ -108,7 +77,7 @@ class AsyncPollFeed:
         # and the next read collects its answer.
         if self._pending is None:
             self._pending = asyncio.ensure_future(
-                self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout))
+                self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout)
             )
         pending = self._pending
         try:
@@ -119,21 +88,20 @@ class AsyncPollFeed:
         return batch.events
 
     async def ack(self, sequence_number: int) -> None:
-        await self.host._run(api.acknowledge(self.host, sequence_number))
+        await self.host.acknowledge(sequence_number)
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
         return await self._replay(after, until) + rest
 
     async def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
-        """Retained events after ``after``: up to ``until``, or (unknown end) until the stream falls quiet."""
-        sse = AsyncSSEFeed(self.host, REPLAY_TIMEOUT if until is None else RECOVERY_TIMEOUT)
+        sse = AsyncSSEFeed(self.host, common.replay_timeout(until))
         replay: list[BaseEvent] = []
         try:
             await sse.open(after)
-            while until is None or not replay or replay[-1].sequence_number < until - 1:
+            while not common.replay_complete(replay, until):
                 replay.extend(await sse.read())
         except httpx.TimeoutException:
-            pass  # quiet: nothing more was retained
+            pass
         finally:
             await sse.close()
         return replay
@@ -147,17 +115,14 @@ class AsyncPollFeed:
 class AsyncSSEFeed:
     redelivers = False
 
-    def __init__(self, host: AsyncHost, timeout: httpx.Timeout = SSE_TIMEOUT) -> None:
-        self.host = host
-        self.timeout = timeout
+    def __init__(self, host: AsyncHost, timeout: httpx.Timeout = common.SSE_TIMEOUT) -> None:
+        self.host, self.timeout = host, timeout
         self._response: httpx.Response | None = None
         self._lines: AsyncIterator[str] | None = None
 
     async def open(self, after: int | None) -> None:
-        http = self.host._http
-        headers = sse_headers(self.host._session_headers(), after)
-        request = http.build_request("GET", api.sse_path(self.host), headers=headers, timeout=self.timeout)
-        response = await http.send(request, stream=True)
+        request = common.sse_request(self.host, self.host._http, after, self.timeout)
+        response = await self.host._http.send(request, stream=True)
         if not response.is_success:
             await response.aread()
             await response.aclose()
@@ -168,13 +133,12 @@ class AsyncSSEFeed:
         assert self._lines is not None
         decoder = SSEDecoder()
         async for line in self._lines:
-            event = decoder.line(line)
-            if event is not None:
+            if (event := decoder.line(line)) is not None:
                 return [event]
         raise TransportError("the event stream ended")
 
     async def ack(self, sequence_number: int) -> None:
-        await self.host._run(api.acknowledge(self.host, sequence_number))
+        await self.host.acknowledge(sequence_number)
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
         await self.close()
@@ -198,49 +162,37 @@ class AsyncWebSocketFeed:
         for refresh in (False, True):
             headers = await self.host._ws_headers(refresh)
             try:
-                self._ws = await connect(
-                    api.ws_url(self.host), additional_headers=headers, open_timeout=WS_OPEN_TIMEOUT
-                )
+                url, timeout = common.ws_url(self.host), common.WS_OPEN_TIMEOUT
+                self._ws = await connect(url, additional_headers=headers, open_timeout=timeout)
                 break
-            except InvalidStatus as exc:
-                error = handshake_error(exc)
-                if not isinstance(error, Unauthorized) or refresh:
-                    raise error from None
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                raise TransportError(f"WebSocket: {exc}") from exc
+            except common.WS_OPEN_FAILURES as exc:
+                if (error := common.ws_open_error(exc, refresh)) is not None:
+                    raise error from exc
         if after is not None:
-            await self._resume(after)
-
-    async def _resume(self, after: int) -> None:
-        if self._ws is not None:
-            await self._send({"resumeAfter": after})
+            await self._send(common.resume_frame(after))
 
     async def _send(self, frame: dict[str, int]) -> None:
         assert self._ws is not None
         try:
             await self._ws.send(json.dumps(frame))
         except ConnectionClosed as exc:
-            raise closed_error(exc) from None
+            raise common.closed_error(exc) from None
 
     async def read(self) -> list[BaseEvent]:
         assert self._ws is not None
         try:
-            frame = await self._ws.recv()
+            return common.frame_events(await self._ws.recv())
         except ConnectionClosed as exc:
-            raise closed_error(exc) from None
-        envelope = json.loads(frame)
-        return [decode_event(envelope)] if isinstance(envelope, dict) else []
+            raise common.closed_error(exc) from None
 
     async def ack(self, sequence_number: int) -> None:
         if self._ws is None:
-            await self.host._run(api.acknowledge(self.host, sequence_number))
+            await self.host.acknowledge(sequence_number)
         else:
             await self._send({"acknowledge": sequence_number})
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        # What was skipped comes again, in order, after the replay. Asked again for every event
-        # that arrives ahead: the server may drop a resume that arrives while it sends a batch.
-        await self._resume(after)
+        await self._send(common.resume_frame(after))
         return []
 
     async def close(self) -> None:
@@ -250,77 +202,56 @@ class AsyncWebSocketFeed:
 
 
 class AsyncEventStream:
-    """Events in order, each once, across reconnects; ``last_sequence`` is where to resume later.
+    """``EventStream`` for asyncio: events in order, each once, across reconnects; ``last_sequence``
+    is where to resume later. Leaving ``async with`` by an exception acknowledges nothing."""
 
-    With ``auto_ack``, what the consumer took is acknowledged before the stream waits for more and
-    when it is closed; leaving ``async with`` by an exception acknowledges nothing, so the event
-    whose handling failed comes again to the session's next consumer.
-    """
-
-    def __init__(self, feed: AsyncFeed, state: StreamState) -> None:
-        self._feed = feed
-        self._state = state
-        self._open = False
-        self._closed = False
+    def __init__(self, feed: AsyncFeed, core: StreamCore) -> None:
+        self._feed, self._core = feed, core
 
     @property
     def last_sequence(self) -> int | None:
-        return self._state.yielded
+        return self._core.state.yielded
 
     def __aiter__(self) -> AsyncEventStream:
         return self
 
     async def __anext__(self) -> BaseEvent:
-        while True:
-            event = self._state.next()
-            if event is not None:
-                return event
-            if self._closed:
-                raise StopAsyncIteration
+        while (event := self._core.take(StopAsyncIteration)) is None:
             try:
                 await self._step()
-            except (httpx.TransportError, TransportError) as exc:
-                await self._reconnect(exc if isinstance(exc, TransportError) else TransportError(str(exc)))
             except Exception as exc:
-                await self._reconnect(exc)
-
-    async def _reconnect(self, error: Exception) -> None:
-        await self._drop()
-        await asyncio.sleep(self._state.failed(error))
+                await self._drop()
+                await asyncio.sleep(self._core.failed(exc))
+        return event
 
     async def _step(self) -> None:
-        if not self._open:
-            await self._feed.open(self._state.last)
-            self._open = True
-        due = self._state.ack_due()
-        if due is not None:
+        core, state = self._core, self._core.state
+        if not core.opened:
+            await self._feed.open(state.last)
+            core.opened = True
+        if (due := state.ack_due()) is not None:
             await self._feed.ack(due)
-            self._state.acked = due
+            state.acked = due
         events = await self._feed.read()
-        self._state.succeeded()
-        admitted = self._state.admit(events)
-        if admitted.gap_at is not None:
-            last = self._state.last or 0
-            recovered = await self._feed.recover(
-                last, events[admitted.gap_at].sequence_number, events[admitted.gap_at :]
-            )
-            admitted.count += self._state.admit(recovered, tolerate_gaps=True).count
-        if events and not admitted.count and self._feed.redelivers:
+        gap = core.batch(events)
+        if gap is not None:
+            core.recovered(await self._feed.recover(*gap))
+        if core.only_redelivered(events) and self._feed.redelivers:
             await asyncio.sleep(REDELIVERY_PAUSE)
 
     async def _drop(self) -> None:
-        self._open = False
+        self._core.opened = False
         with contextlib.suppress(Exception):  # the connection is already broken; nothing to tell
             await self._feed.close()
 
     async def aclose(self, *, acknowledge: bool = True) -> None:
         """Stop. With auto_ack, what the consumer took is acknowledged first, unless told not to."""
-        self._closed = True
-        due = self._state.ack_due() if acknowledge else None
+        self._core.closed = True
+        due = self._core.state.ack_due() if acknowledge else None
         if due is not None:
             with contextlib.suppress(ParleyError, httpx.TransportError):
                 await self._feed.ack(due)
-                self._state.acked = due
+                self._core.state.acked = due
         await self._drop()
 
     async def __aenter__(self) -> AsyncEventStream:

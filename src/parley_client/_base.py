@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Generic, Self, TypedDict, TypeVar
 
 import httpx
 import msgspec
 
-from parley_client._call import Call
+from parley_client import _streaming_api as streaming
+from parley_client._call import Call, operation
 from parley_client._exceptions import TransportError, error_from_response
 from parley_client._models import Session
 from parley_client._retry import IDEMPOTENCY_HEADER, Retries, new_idempotency_key
 from parley_client._sequencing import SessionPosition, StreamState
+from parley_client._stream_common import STREAM_MODES, PollPlan, StreamOptions, StreamPlan
 
 R = TypeVar("R")
+Transport = TypeVar("Transport", bound=httpx.BaseTransport | httpx.AsyncBaseTransport)
 
 USER_AGENT = "parley-client/0.1"
 DEFAULT_TIMEOUT = 10.0
@@ -34,10 +38,25 @@ class Again:
         self.delay = delay
 
 
-class BaseClient:
+class HttpOptions(TypedDict):
+    auth: httpx.Auth | None
+    headers: dict[str, str]
+    timeout: float
+
+
+class BaseClient(Generic[Transport]):
     """Where the server is, which organization, how to retry; the session the caller acts in."""
 
-    def __init__(self, base_url: str, org: str, retries: Retries | int | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        org: str,
+        retries: Retries | int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: Transport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.org = org
         if retries is None:
@@ -46,6 +65,14 @@ class BaseClient:
         self.session: Session | None = None
         self.session_id: str | None = None
         self._position: SessionPosition | None = None
+        self._connect(transport, HttpOptions(auth=self._auth(), headers=self._headers(headers), timeout=timeout))
+
+    def _auth(self) -> httpx.Auth | None:
+        """How requests authenticate (the agent's credentials, the customer's web token)."""
+        return None
+
+    poll = operation(streaming.poll)
+    acknowledge = operation(streaming.acknowledge)
 
     @property
     def prefix(self) -> str:
@@ -62,21 +89,34 @@ class BaseClient:
         fresh = session is not None and not session.require_acknowledgement
         self._position = SessionPosition() if fresh else None
 
-    def _stream_state(self, auto_ack: bool | None, resume_after: int | None, max_reconnects: int) -> StreamState:
+    def _connect(self, transport: Transport | None, options: HttpOptions) -> None:
+        """Open the httpx client the I/O loop sends through."""
+        raise NotImplementedError
+
+    def _stream_plan(self, options: StreamOptions) -> StreamPlan:
+        """How a new event stream starts: its feed, where it resumes, what it replays first."""
+        mode = options.get("mode", "poll")
+        if mode not in STREAM_MODES:
+            raise ValueError(f"mode must be one of {', '.join(STREAM_MODES)}")
+        auto_ack = options.get("auto_ack")
         if auto_ack is None:
             auto_ack = self.session is not None and self.session.require_acknowledgement
+        resume_after = options.get("resume_after")
         position = self._position
         last = resume_after if resume_after is not None or position is None else position.handed
-        return StreamState(
-            last=last, position=position, auto_ack=auto_ack, max_reconnects=max_reconnects, backoff=self.retries
+        state = StreamState(
+            last=last,
+            position=position,
+            auto_ack=auto_ack,
+            max_reconnects=options.get("max_reconnects", 10),
+            backoff=self.retries,
         )
-
-    def _first_replay(self, resume_after: int | None) -> tuple[bool, int | None]:
-        """Whether a new long-poll stream starts with a replay, and up to which sequence (None: until quiet)."""
-        if resume_after is not None:
-            return True, None
-        upto = self._position.first_replay() if self._position is not None else None
-        return upto is not None, upto
+        # A stream resuming at a given point replays until quiet; one that follows an earlier stream
+        # replays what that one received but never handed out.
+        upto = None if resume_after is not None or position is None else position.first_replay()
+        replay = resume_after is not None or upto is not None
+        poll = PollPlan(options.get("max_events", 100), options.get("poll_timeout", 30), replay, upto)
+        return StreamPlan(mode, poll, state)
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {"User-Agent": USER_AGENT, **(extra or {})}
@@ -119,8 +159,13 @@ class BaseClient:
         return delay
 
 
-class SyncRunner(BaseClient):
+class SyncRunner(BaseClient[httpx.BaseTransport]):
+    """The blocking I/O loop."""
+
     _http: httpx.Client
+
+    def _connect(self, transport: httpx.BaseTransport | None, options: HttpOptions) -> None:
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, **options)
 
     def _run(self, call: Call[R]) -> R:
         request = self._request(self._http, call)
@@ -141,9 +186,20 @@ class SyncRunner(BaseClient):
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> Self:
+        return self
 
-class AsyncRunner(BaseClient):
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class AsyncRunner(BaseClient[httpx.AsyncBaseTransport]):
+    """The asyncio I/O loop."""
+
     _http: httpx.AsyncClient
+
+    def _connect(self, transport: httpx.AsyncBaseTransport | None, options: HttpOptions) -> None:
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, **options)
 
     async def _run(self, call: Call[R]) -> R:
         request = self._request(self._http, call)
@@ -163,3 +219,11 @@ class AsyncRunner(BaseClient):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

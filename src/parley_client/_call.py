@@ -1,15 +1,17 @@
 """One API operation described without I/O, and how its answer is read.
 
 ``Client`` and ``AsyncClient`` share every operation: a builder returns a ``Call``, and
-``sync_op`` / ``async_op`` turn the builder into a blocking or an awaitable method.
+``operation`` makes it a method that runs the call with the client's own I/O loop, so the
+same attribute is blocking on a ``Client`` and awaitable on an ``AsyncClient``.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
 import msgspec
@@ -57,19 +59,32 @@ def message_id(response: httpx.Response) -> str:
     return str(response.headers.get("x-message-id", ""))
 
 
-def sync_op(build: Callable[Concatenate[Any, P], Call[R]]) -> Callable[Concatenate[SyncRunner, P], R]:
-    @functools.wraps(build)
-    def method(self: SyncRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._run(build(self, *args, **kwargs))
+class operation(Generic[P, R]):
+    """A ``Call`` builder as a method: ``R`` on a blocking client, an awaitable ``R`` on an asyncio one."""
 
-    return method
+    def __init__(self, build: Callable[Concatenate[Any, P], Call[R]]) -> None:
+        self.build = build
+        self.__doc__ = build.__doc__
 
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: SyncRunner, owner: type[Any] | None = None) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, client: AsyncRunner, owner: type[Any] | None = None) -> Callable[P, Coroutine[Any, Any, R]]: ...
 
-def async_op(
-    build: Callable[Concatenate[Any, P], Call[R]],
-) -> Callable[Concatenate[AsyncRunner, P], Coroutine[Any, Any, R]]:
-    @functools.wraps(build)
-    async def method(self: AsyncRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await self._run(build(self, *args, **kwargs))
+    def __get__(self, client: Any, owner: type[Any] | None = None) -> Any:
+        if client is None:
+            return self
+        build = self.build
+        if inspect.iscoroutinefunction(client._run):
 
-    return method
+            async def awaitable(*args: Any, **kwargs: Any) -> Any:
+                return await client._run(build(client, *args, **kwargs))
+
+            return functools.wraps(build)(awaitable)
+
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            return client._run(build(client, *args, **kwargs))
+
+        return functools.wraps(build)(blocking)

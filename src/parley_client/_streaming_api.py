@@ -1,16 +1,20 @@
-"""Streaming operations both sides share: one long poll, acknowledgement, where SSE and WebSocket live."""
+"""Streaming operations both sides share: one long poll and acknowledgement."""
 
 from __future__ import annotations
 
-from parley_client._base import BaseClient
+from typing import TYPE_CHECKING, Any
+
 from parley_client._call import Call, no_content
 from parley_client._events import EventBatch, decode_batch
 from parley_client._models import Acknowledge
 
+if TYPE_CHECKING:
+    from parley_client._base import BaseClient
+
 POLL_MARGIN = 10.0  # seconds a long poll's HTTP timeout exceeds its server-side timeout
 
 
-def poll(c: BaseClient, *, max_events: int = 1, timeout: int = 30) -> Call[EventBatch]:
+def poll(c: BaseClient[Any], *, max_events: int = 1, timeout: int = 30) -> Call[EventBatch]:
     """One long poll: up to ``max_events`` events, waiting at most ``timeout`` seconds for the first."""
     return Call(
         "GET",
@@ -23,16 +27,7 @@ def poll(c: BaseClient, *, max_events: int = 1, timeout: int = 30) -> Call[Event
     )
 
 
-def acknowledge(c: BaseClient, sequence_number: int) -> Call[None]:
+def acknowledge(c: BaseClient[Any], sequence_number: int) -> Call[None]:
     """Acknowledge every event up to ``sequence_number`` (sessions with requireAcknowledgement)."""
     body = Acknowledge(sequence_number=sequence_number)
     return Call("POST", f"{c.streaming_path}/acknowledge", no_content, body=body, session=True)
-
-
-def sse_path(c: BaseClient) -> str:
-    return f"{c.streaming_path}/events/stream"
-
-
-def ws_url(c: BaseClient) -> str:
-    scheme, rest = c.base_url.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{c.streaming_path}/ws"

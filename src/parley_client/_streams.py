@@ -1,65 +1,47 @@
-"""``for event in client.events()``: the blocking twin of ``_async_streams``."""
+"""``for event in client.events()``: the blocking I/O of each feed and of the stream.
+
+The bookkeeping they share with ``_async_streams`` lives in ``_stream_common`` and ``_sequencing``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Unpack
 
 import httpx
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from parley_client import _streaming_api as api
+from parley_client import _stream_common as common
 from parley_client._base import SyncRunner
-from parley_client._events import BaseEvent, decode_event
-from parley_client._exceptions import ParleyError, TransportError, Unauthorized, error_from_response
-from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder, StreamState
-from parley_client._stream_common import (
-    RECOVERY_TIMEOUT,
-    REPLAY_TIMEOUT,
-    SSE_TIMEOUT,
-    WS_OPEN_TIMEOUT,
-    StreamMode,
-    closed_error,
-    handshake_error,
-    sse_headers,
-)
+from parley_client._events import BaseEvent
+from parley_client._exceptions import ParleyError, TransportError, error_from_response
+from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
+from parley_client._stream_common import PollBookkeeping, PollPlan, StreamCore, StreamOptions
 
 
 class SyncHost(SyncRunner):
-    """A client that can stream: it knows its WebSocket credentials."""
+    """A blocking client that can stream: it knows its WebSocket credentials."""
 
     def _ws_headers(self, refresh: bool) -> dict[str, str]:
         raise NotImplementedError
 
-    def events(
-        self,
-        *,
-        mode: StreamMode = "poll",
-        auto_ack: bool | None = None,
-        resume_after: int | None = None,
-        max_events: int = 100,
-        poll_timeout: int = 30,
-        max_reconnects: int = 10,
-    ) -> EventStream:
-        """The session's events, in order and each once, reconnecting and resuming as needed.
-
-        ``mode`` is ``"poll"`` (long poll), ``"sse"`` or ``"websocket"``. ``auto_ack`` defaults to
-        whether the session requires acknowledgement. ``resume_after`` skips what a previous
-        consumer already handled (its ``last_sequence``).
-        """
-        feeds: dict[str, Callable[[], SyncFeed]] = {
-            "poll": lambda: PollFeed(self, max_events, poll_timeout, *self._first_replay(resume_after)),
-            "sse": lambda: SSEFeed(self),
-            "websocket": lambda: WebSocketFeed(self),
-        }
-        if mode not in feeds:
-            raise ValueError(f"mode must be one of {', '.join(feeds)}")
-        return EventStream(feeds[mode](), self._stream_state(auto_ack, resume_after, max_reconnects))
+    def events(self, **options: Unpack[StreamOptions]) -> EventStream:
+        """The session's events, in order and each once, reconnecting and resuming as needed
+        (options: ``StreamOptions``)."""
+        plan = self._stream_plan(options)
+        feed: SyncFeed = (
+            PollFeed(self, plan.poll)
+            if plan.mode == "poll"
+            else SSEFeed(self)
+            if plan.mode == "sse"
+            else WebSocketFeed(self)
+        )
+        return EventStream(feed, StreamCore(plan.state))
 
 
 class SyncFeed(Protocol):
@@ -72,51 +54,38 @@ class SyncFeed(Protocol):
     def close(self) -> None: ...
 
 
-class PollFeed:
-    """Long polls. The server hands an event out once, so after a broken poll, or when resuming,
-    what it retained after the last sequence number is replayed over SSE before polling again."""
-
-    redelivers = True
-
-    def __init__(
-        self, host: SyncHost, max_events: int, timeout: int, replay: bool = False, replay_to: int | None = None
-    ) -> None:
-        self.host, self.max_events, self.timeout = host, max_events, timeout
-        self._replay_next, self._replay_to = replay, replay_to  # replay_to None: until quiet
-        self._replayed: list[BaseEvent] = []
+class PollFeed(PollBookkeeping):
+    def __init__(self, host: SyncHost, plan: PollPlan) -> None:
+        super().__init__(plan)
+        self.host = host
 
     def open(self, after: int | None) -> None:
-        if after is not None and self._replay_next:
-            upto = None if self._replay_to is None else self._replay_to + 1
-            self._replayed = self._replay(after, upto)
-        self._replay_next, self._replay_to = False, None
+        span = self._replay_span(after)
+        if span is not None:
+            self._replayed = self._replay(*span)
 
     def read(self) -> list[BaseEvent]:
         if self._replayed:
-            replayed, self._replayed = self._replayed, []
-            return replayed
+            return self._take_replayed()
         try:
-            return self._poll()
+            return self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout).events
         except BaseException:
-            self._replay_next = True  # its answer may have been lost on the way
+            self._poll_lost()
             raise
 
-    def _poll(self) -> list[BaseEvent]:
-        return self.host._run(api.poll(self.host, max_events=self.max_events, timeout=self.timeout)).events
-
     def ack(self, sequence_number: int) -> None:
-        self.host._run(api.acknowledge(self.host, sequence_number))
+        self.host.acknowledge(sequence_number)
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
         return self._replay(after, until) + rest
 
     def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
         """Retained events after ``after``: up to ``until``, or (unknown end) until the stream falls quiet."""
-        sse = SSEFeed(self.host, REPLAY_TIMEOUT if until is None else RECOVERY_TIMEOUT)
+        sse = SSEFeed(self.host, common.replay_timeout(until))
         replay: list[BaseEvent] = []
         try:
             sse.open(after)
-            while until is None or not replay or replay[-1].sequence_number < until - 1:
+            while not common.replay_complete(replay, until):
                 replay.extend(sse.read())
         except httpx.TimeoutException:
             pass  # quiet: nothing more was retained
@@ -131,17 +100,15 @@ class PollFeed:
 class SSEFeed:
     redelivers = False
 
-    def __init__(self, host: SyncHost, timeout: httpx.Timeout = SSE_TIMEOUT) -> None:
+    def __init__(self, host: SyncHost, timeout: httpx.Timeout = common.SSE_TIMEOUT) -> None:
         self.host = host
         self.timeout = timeout
         self._response: httpx.Response | None = None
         self._lines: Iterator[str] | None = None
 
     def open(self, after: int | None) -> None:
-        http = self.host._http
-        headers = sse_headers(self.host._session_headers(), after)
-        request = http.build_request("GET", api.sse_path(self.host), headers=headers, timeout=self.timeout)
-        response = http.send(request, stream=True)
+        request = common.sse_request(self.host, self.host._http, after, self.timeout)
+        response = self.host._http.send(request, stream=True)
         if not response.is_success:
             response.read()
             response.close()
@@ -152,13 +119,12 @@ class SSEFeed:
         assert self._lines is not None
         decoder = SSEDecoder()
         for line in self._lines:
-            event = decoder.line(line)
-            if event is not None:
+            if (event := decoder.line(line)) is not None:
                 return [event]
         raise TransportError("the event stream ended")
 
     def ack(self, sequence_number: int) -> None:
-        self.host._run(api.acknowledge(self.host, sequence_number))
+        self.host.acknowledge(sequence_number)
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
         self.close()
@@ -184,48 +150,37 @@ class WebSocketFeed:
             try:
                 # websockets wants blocking connections entered like a context manager; close() leaves it.
                 self._ws = connect(
-                    api.ws_url(self.host), additional_headers=headers, open_timeout=WS_OPEN_TIMEOUT
+                    common.ws_url(self.host), additional_headers=headers, open_timeout=common.WS_OPEN_TIMEOUT
                 ).__enter__()
                 break
-            except InvalidStatus as exc:
-                error = handshake_error(exc)
-                if not isinstance(error, Unauthorized) or refresh:
-                    raise error from None
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                raise TransportError(f"WebSocket: {exc}") from exc
+            except common.WS_OPEN_FAILURES as exc:
+                if (error := common.ws_open_error(exc, refresh)) is not None:
+                    raise error from exc
         if after is not None:
-            self._resume(after)
-
-    def _resume(self, after: int) -> None:
-        if self._ws is not None:
-            self._send({"resumeAfter": after})
+            self._send(common.resume_frame(after))
 
     def _send(self, frame: dict[str, int]) -> None:
         assert self._ws is not None
         try:
             self._ws.send(json.dumps(frame))
         except ConnectionClosed as exc:
-            raise closed_error(exc) from None
+            raise common.closed_error(exc) from None
 
     def read(self) -> list[BaseEvent]:
         assert self._ws is not None
         try:
-            frame = self._ws.recv()
+            return common.frame_events(self._ws.recv())
         except ConnectionClosed as exc:
-            raise closed_error(exc) from None
-        envelope = json.loads(frame)
-        return [decode_event(envelope)] if isinstance(envelope, dict) else []
+            raise common.closed_error(exc) from None
 
     def ack(self, sequence_number: int) -> None:
         if self._ws is None:
-            self.host._run(api.acknowledge(self.host, sequence_number))
+            self.host.acknowledge(sequence_number)
         else:
             self._send({"acknowledge": sequence_number})
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        # What was skipped comes again, in order, after the replay. Asked again for every event
-        # that arrives ahead: the server may drop a resume that arrives while it sends a batch.
-        self._resume(after)
+        self._send(common.resume_frame(after))
         return []
 
     def close(self) -> None:
@@ -242,68 +197,54 @@ class EventStream:
     whose handling failed comes again to the session's next consumer.
     """
 
-    def __init__(self, feed: SyncFeed, state: StreamState) -> None:
+    def __init__(self, feed: SyncFeed, core: StreamCore) -> None:
         self._feed = feed
-        self._state = state
-        self._open = False
-        self._closed = False
+        self._core = core
 
     @property
     def last_sequence(self) -> int | None:
-        return self._state.yielded
+        return self._core.state.yielded
 
     def __iter__(self) -> EventStream:
         return self
 
     def __next__(self) -> BaseEvent:
-        while True:
-            event = self._state.next()
-            if event is not None:
-                return event
-            if self._closed:
-                raise StopIteration
+        while (event := self._core.take(StopIteration)) is None:
             try:
                 self._step()
-            except (httpx.TransportError, TransportError) as exc:
-                self._reconnect(exc if isinstance(exc, TransportError) else TransportError(str(exc)))
             except Exception as exc:
-                self._reconnect(exc)
-
-    def _reconnect(self, error: Exception) -> None:
-        self._drop()
-        time.sleep(self._state.failed(error))
+                self._drop()
+                time.sleep(self._core.failed(exc))
+        return event
 
     def _step(self) -> None:
-        if not self._open:
-            self._feed.open(self._state.last)
-            self._open = True
-        due = self._state.ack_due()
-        if due is not None:
+        core, state = self._core, self._core.state
+        if not core.opened:
+            self._feed.open(state.last)
+            core.opened = True
+        if (due := state.ack_due()) is not None:
             self._feed.ack(due)
-            self._state.acked = due
+            state.acked = due
         events = self._feed.read()
-        self._state.succeeded()
-        admitted = self._state.admit(events)
-        if admitted.gap_at is not None:
-            last = self._state.last or 0
-            recovered = self._feed.recover(last, events[admitted.gap_at].sequence_number, events[admitted.gap_at :])
-            admitted.count += self._state.admit(recovered, tolerate_gaps=True).count
-        if events and not admitted.count and self._feed.redelivers:
+        gap = core.batch(events)
+        if gap is not None:
+            core.recovered(self._feed.recover(*gap))
+        if core.only_redelivered(events) and self._feed.redelivers:
             time.sleep(REDELIVERY_PAUSE)
 
     def _drop(self) -> None:
-        self._open = False
+        self._core.opened = False
         with contextlib.suppress(Exception):  # the connection is already broken; nothing to tell
             self._feed.close()
 
     def close(self, *, acknowledge: bool = True) -> None:
         """Stop. With auto_ack, what the consumer took is acknowledged first, unless told not to."""
-        self._closed = True
-        due = self._state.ack_due() if acknowledge else None
+        self._core.closed = True
+        due = self._core.state.ack_due() if acknowledge else None
         if due is not None:
             with contextlib.suppress(ParleyError, httpx.TransportError):
                 self._feed.ack(due)
-                self._state.acked = due
+                self._core.state.acked = due
         self._drop()
 
     def __enter__(self) -> EventStream:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from rich.text import Text
 
-from parley.terminal.screen import Screen
 from parley_client import Notification
 from parley_client import Text as TextPayload
 from parley_client import Url as UrlPayload
+from parley_terminal.screen import Screen
 
 URL = re.compile(r"https?://\S+")
 STYLES = {"Contact": "bold cyan", "Agent": "bold green", "System": "bold yellow", "Monitor": "bold magenta"}

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from parley.terminal.app import ChatApp
-from parley.terminal.screen import Screen
 from parley_client import (
     AcceptCallTimeoutEvent,
     ActiveEvent,
@@ -24,6 +22,8 @@ from parley_client import (
     UrlEvent,
     User,
 )
+from parley_terminal.app import ChatApp
+from parley_terminal.screen import Screen
 
 HELP = "commands: /accept  /reject  /end  /url URL  /ready  /notready  /help  /quit — anything else is sent"
 

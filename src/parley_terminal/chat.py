@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from parley.terminal.app import ChatApp
-from parley.terminal.screen import Screen
 from parley_client import (
     ActiveEvent,
     AsyncTyping,
@@ -18,6 +16,8 @@ from parley_client import (
     TextEvent,
     UrlEvent,
 )
+from parley_terminal.app import ChatApp
+from parley_terminal.screen import Screen
 
 HELP = "commands: /url URL  /end (or /quit)  /help — anything else is sent"
 

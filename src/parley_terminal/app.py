@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from rich.text import Text
 
-from parley.terminal.screen import LineInput, Screen
-from parley.terminal.view import Conversation
 from parley_client import AsyncTyping, BaseEvent, ParleyError
+from parley_terminal.screen import LineInput, Screen
+from parley_terminal.view import Conversation
 
 Job = Callable[[], Awaitable[None]]
 

@@ -42,8 +42,8 @@ def _option(parser: argparse.ArgumentParser, flag: str, env: str, what: str) -> 
 
 
 def run_agent(args: argparse.Namespace) -> int:
-    from parley.terminal.agent import AgentApp
     from parley_client import AsyncClient
+    from parley_terminal.agent import AgentApp
 
     async def main() -> int:
         async with AsyncClient(
@@ -55,8 +55,8 @@ def run_agent(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from parley.terminal.chat import CustomerApp
     from parley_client import AsyncWebChatClient
+    from parley_terminal.chat import CustomerApp
 
     async def main() -> int:
         async with AsyncWebChatClient(args.url, org=args.org) as client:
