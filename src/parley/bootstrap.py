@@ -14,6 +14,7 @@ from parley.clock import Clock, SystemClock
 from parley.domain.interactions import ChannelType
 from parley.service.accounts import Accounts
 from parley.service.engagement import Engagement
+from parley.service.health import Health
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
 from parley.service.ports import EventEngine, SmsTransport, Store
@@ -51,6 +52,7 @@ class Parley:
     streaming: Streaming
     webchat: WebChat
     gate: Gate
+    health: Health
     webtoken_ip_buckets: TokenBuckets
     webtoken_org_buckets: TokenBuckets
     sms: SmsChannel | None = None  # None: no SMS gateway configured
@@ -66,6 +68,10 @@ class Parley:
         if run_timers:
             self._stopping = False
             self._ticker = asyncio.create_task(self._tick_forever(), name="parley-timers")
+
+    def drain(self) -> None:
+        """The first step of a stop, before open connections are asked to close (contract 11)."""
+        self.streaming.drain()
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -178,6 +184,7 @@ def build(
         streaming=streaming,
         webchat=WebChat(store, clock, accounts, book, engagement, settings.web_token_seconds),
         gate=gate,
+        health=Health({"storage": store.ping, "events": engine.ping}, lambda: streaming.stopping),
         webtoken_ip_buckets=TokenBuckets(clock, settings.webtoken_rate_per_second, settings.webtoken_rate_burst),
         webtoken_org_buckets=TokenBuckets(
             clock,

@@ -25,6 +25,7 @@ from parley.settings import ConfigurationError, Settings
 from parley_terminal import register as register_terminal_clients
 
 DEMO_ORG = "demo"
+GRACEFUL_STOP_SECONDS = 5  # open connections' time to finish once their streams have ended
 STOP_LIMIT_SECONDS = 30  # from the first stop step, after open connections had their 5 s
 
 
@@ -266,6 +267,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from parley.api.connection import HttpConnection
+    from parley.api.server import DrainingServer
     from parley.bootstrap import build
 
     settings = Settings.from_env()
@@ -279,10 +281,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         creds = _with_accounts(lambda a: _demo(a, settings.data_dir / "demo-credentials.json"))
         _print_demo(creds, host, port)
-    app = build(settings).asgi()
+    parley = build(settings)
+    app = parley.asgi()
     app.on_startup.append(_settle_garbage_collector)
     app.on_shutdown.insert(0, _exit_if_stop_hangs)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -293,9 +296,11 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,  # no need to tell every client which server software answers
         log_level=settings.log_level.lower(),
         lifespan="on",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_STOP_SECONDS,
     )
-    return 0
+    server = DrainingServer(config, parley.drain)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's status for a failed startup
 
 
 async def _settle_garbage_collector() -> None:

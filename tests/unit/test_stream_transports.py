@@ -73,15 +73,19 @@ async def test_a_resume_request_arriving_mid_batch_replays_from_the_asked_point(
     assert socket.sequence_numbers() == [1, 2, 1, 2, 3, 4, 5]
 
 
-async def test_a_websocket_stream_closes_with_going_away_when_the_server_stops(world: World) -> None:
+async def test_a_websocket_stream_closes_with_service_restart_when_the_server_stops(world: World) -> None:
     session = await world.session(await world.user("Ada"))
     socket = FakeSocket()
     running = asyncio.create_task(stream_over(world, session, socket).run())
     await asyncio.sleep(0.05)
-    await world.parley.engine.close()
+    world.parley.streaming.drain()
     async with asyncio.timeout(5):
         await running
-    assert socket.sent[-1] == {"type": "websocket.close", "code": 1001, "reason": "the server is shutting down"}
+    assert socket.sent[-1] == {
+        "type": "websocket.close",
+        "code": 1012,
+        "reason": "the server is restarting; reconnect and resume",
+    }
 
 
 async def test_a_server_sent_event_stream_ends_when_the_server_stops(world: World) -> None:
@@ -92,9 +96,9 @@ async def test_a_server_sent_event_stream_ends_when_the_server_stops(world: Worl
         async for frame in event_stream(world.parley.streaming, session, None, keep_alive=0.05):
             frames.append(frame)
             if b"test.Numbered" in frame:
-                await world.parley.engine.close()
+                world.parley.streaming.drain()
     assert frames[0].startswith(b"retry:")
-    assert len(frames) == 2
+    assert frames[2:] == [b"retry: 1000\n\n"]  # what it held, then "reconnect in a second"
 
 
 async def test_frames_the_server_cannot_use_are_ignored_and_the_stream_goes_on(world: World) -> None:

@@ -28,11 +28,17 @@ class Streaming:
         self.engine = engine
         self.clock = clock
         self.on_user_gone: list[UserGone] = []
+        self._draining = False
 
     @property
     def stopping(self) -> bool:
-        """The event engine is shutting down; open streams should end."""
-        return self.engine.closed
+        """The server is stopping; open streams should end (their clients resume elsewhere)."""
+        return self._draining or self.engine.closed
+
+    def drain(self) -> None:
+        """End every long poll, SSE stream and WebSocket with what it holds (contract 11)."""
+        self._draining = True
+        self.engine.release_waiters()
 
     async def open_for_user(self, org_id: str, user_id: str, inactivity_delay: int, require_ack: bool) -> StreamSession:
         return await self._open(org_id, events.user_owner(user_id), inactivity_delay, require_ack)

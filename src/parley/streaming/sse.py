@@ -11,6 +11,8 @@ from parley.streaming.wire import KEEP_ALIVE, sse_frame
 
 KEEP_ALIVE_SECONDS = 15.0
 BATCH = 100
+# Sent as a stopping server ends the stream: the client reconnects (to another instance) soon.
+RECONNECT_SOON = b"retry: 1000\n\n"
 
 
 def parse_last_event_id(raw: str | None) -> int | None:
@@ -34,6 +36,7 @@ async def event_stream(
             return  # the session ended; the client's next request gets the reason
         if not batch:
             if streaming.stopping:
+                yield RECONNECT_SOON
                 return
             yield KEEP_ALIVE
             continue

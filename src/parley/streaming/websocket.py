@@ -25,6 +25,7 @@ Message = MutableMapping[str, Any]
 AUTH_FRAME_SECONDS = 5.0
 BATCH = 100
 CREDENTIAL_KEYS = ("authorization", "x-api-key", "via-client-sessionid")
+SERVICE_RESTART = 1012  # RFC 6455 7.4.1 as registered by IANA: the client reconnects and resumes
 
 
 def _sequence_number(value: Any) -> bool:
@@ -154,14 +155,15 @@ class WebSocketStream:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        error = next((t.exception() for t in done if not t.cancelled() and t.exception()), None)
+        # Both may have ended at once (a stopping server also disconnects the socket): every
+        # error is retrieved, and the one that says why wins over a disconnect.
+        errors = [t.exception() for t in done if not t.cancelled()]
+        error = next((e for e in errors if e is not None and not isinstance(e, _Disconnected)), None)
         if isinstance(error, ParleyError):
             await self._close(close_code(error), error.problems[0].message)
         elif isinstance(error, _ServerStopping):
-            await self._close(1001, "the server is shutting down")
-        elif isinstance(error, _Disconnected | None):
-            return
-        else:
+            await self._close(SERVICE_RESTART, "the server is restarting; reconnect and resume")
+        elif error is not None:
             raise error
 
     async def _close(self, code: int, reason: str) -> None:

@@ -87,3 +87,7 @@ async def test_racing_creators_of_a_secret_all_get_the_same_value(store: Store) 
     values = await asyncio.gather(*(store.get_or_create_secret("race", f"v{n}") for n in range(50)))
 
     assert set(values) == {values[0]}
+
+
+async def test_the_store_answers_a_ping(store: Store) -> None:
+    await store.ping()

@@ -72,9 +72,19 @@ class MemoryEventEngine:
         self._gone: OrderedDict[str, str] = OrderedDict()
         self._typing = TypingTracker()
         self._closed = False
+        self._released = False  # stopping: polls no longer wait
 
     async def start(self) -> None:
         self._closed = False
+        self._released = False
+
+    async def ping(self) -> None:
+        pass
+
+    def release_waiters(self) -> None:
+        self._released = True
+        for session in self._sessions.values():
+            session.wake()
 
     @property
     def closed(self) -> bool:
@@ -151,13 +161,13 @@ class MemoryEventEngine:
         session = self._live(session_id)
         session.last_active = self.clock.monotonic()
         batch = self._take(session, max_events, after)
-        if batch or timeout <= 0:
+        if batch or timeout <= 0 or self._released:
             return batch
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         session.waiting += 1
         try:
-            while not batch and not self._closed and (left := deadline - loop.time()) > 0:
+            while not batch and not self._closed and not self._released and (left := deadline - loop.time()) > 0:
                 # A bare future and a timer: cheaper than an Event under asyncio.timeout, and a
                 # poll is waited for once per event when events come one at a time.
                 waiter: asyncio.Future[None] = loop.create_future()

@@ -47,6 +47,7 @@ class RedisEventEngine:
         self._redis = Redis.from_url(url)
         self._wakeups = Wakeups(self._redis)
         self._closed = False
+        self._released = False  # stopping: polls no longer wait
         script = self._redis.register_script
         self._create = script(redis_scripts.CREATE)
         self._get = script(redis_scripts.GET)
@@ -64,7 +65,15 @@ class RedisEventEngine:
 
     async def start(self) -> None:
         self._closed = False
+        self._released = False
         await self._wakeups.start()
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    def release_waiters(self) -> None:
+        self._released = True
+        self._wakeups.wake_all()
 
     @property
     def closed(self) -> bool:
@@ -141,14 +150,14 @@ class RedisEventEngine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         batch = await self._take(session_id, max_events, after, timeout)
-        if batch or timeout <= 0:
+        if batch or timeout <= 0 or self._released:
             return batch
         async with self._wakeups.watch(self._channel(session_id)) as woken:
             while not self._closed:
                 woken.clear()
                 remaining = deadline - loop.time()
                 batch = await self._take(session_id, max_events, after, max(remaining, 0))
-                if batch or remaining <= 0:
+                if batch or remaining <= 0 or self._released:
                     return batch
                 try:
                     async with asyncio.timeout(remaining):

@@ -56,6 +56,12 @@ class Wakeups:
         self._lost()
         await close_within(self._pubsub.aclose(), "the pub/sub connection")  # type: ignore[no-untyped-call]
 
+    def wake_all(self) -> None:
+        """Wake every local poll, as if each of their sessions had received something."""
+        for state in self._channels.values():
+            for woken in state.listeners:
+                woken.set()
+
     @contextlib.asynccontextmanager
     async def watch(self, channel: bytes) -> AsyncIterator[asyncio.Event]:
         """An event set whenever something is published on ``channel`` (clear it before checking)."""

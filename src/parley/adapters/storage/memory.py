@@ -52,6 +52,9 @@ class MemoryStore:
     async def close(self) -> None:
         pass
 
+    async def ping(self) -> None:
+        pass
+
     # -- organizations and credentials -------------------------------------------------------------
     async def add_organization(self, org: Organization) -> None:
         if org.org_id in self._orgs:

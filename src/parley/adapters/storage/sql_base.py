@@ -73,6 +73,9 @@ class SqlStore:
         await self._writer.aclose()
         await asyncio.to_thread(self._readers.close)
 
+    async def ping(self) -> None:
+        await self._readers.submit(partial(self._rows, sql="SELECT 1"))
+
     @property
     def commits(self) -> int:
         """How many transactions the writer has committed: fewer than writes when they group."""

@@ -1,4 +1,4 @@
-"""The OpenAPI document, a readable docs page and a health check."""
+"""The OpenAPI document, a readable docs page, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -26,8 +26,16 @@ def routes(p: Parley, openapi: bytes) -> list[Route]:
     async def health(request: Request) -> Response:
         return Response.json({"status": "ok"})
 
+    async def ready(request: Request) -> Response:
+        readiness = await p.health.readiness()
+        body = {"status": readiness.status, "checks": readiness.checks}
+        if readiness.ready:
+            return Response.json(body)
+        return Response.json(body, 503, [("retry-after", "1")])
+
     return [
         Route("GET", "/openapi.json", openapi_json, "This OpenAPI document", "Meta", hidden=True),
         Route("GET", "/docs", docs, "Readable API documentation", "Meta", hidden=True),
-        Route("GET", "/healthz", health, "Health check", "Meta", hidden=True),
+        Route("GET", "/healthz", health, "Liveness: the process answers (no dependency asked)", "Meta", hidden=True),
+        Route("GET", "/readyz", ready, "Readiness: storage and the event engine answer", "Meta", hidden=True),
     ]
