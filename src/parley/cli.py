@@ -42,8 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.problems[0].message}", file=sys.stderr)
         return 1
     except ConfigurationError as exc:
-        print(f"error: configuration: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: configuration: {exc.name}: {exc.why}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -169,6 +169,7 @@ async def _bootstrap_org(accounts: Accounts, org_id: str) -> dict[str, str]:
         "clientId": client.client.client_id,
         "clientSecret": client.secret,
         "apiKey": key.value,
+        "keyId": key.key.key_id,
     }
 
 

@@ -20,14 +20,29 @@ MAX_WEB_TOKEN_SECONDS = 86_400
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 class ConfigurationError(ValueError):
-    """A setting has a value Parley cannot use; the message names the variable."""
+    """A setting has a value Parley cannot use: the variable's name and why."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"{name}: {why}")
+        self.name = name
+        self.why = why
 
 
 def _check_scheme(name: str, url: str, allowed: tuple[str, ...]) -> None:
     scheme = url.partition("://")[0]
     if "://" not in url or scheme not in allowed:
-        raise ConfigurationError(f"{name}={url!r} is not supported; use one of {', '.join(s + '://' for s in allowed)}")
+        raise ConfigurationError(name, f"{url!r} is not supported; use one of {', '.join(s + '://' for s in allowed)}")
+
+
+def _choice(e: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (e.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigurationError(name, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _default_data_dir() -> Path:
@@ -85,9 +100,9 @@ class Settings:
             try:
                 value = float(raw)
             except ValueError:
-                raise ConfigurationError(f"{name}={raw!r} is not a number") from None
+                raise ConfigurationError(name, f"{raw!r} is not a number") from None
             if value < 0:
-                raise ConfigurationError(f"{name} must not be negative")
+                raise ConfigurationError(name, "must not be negative")
             return value
 
         data_dir = Path(e.get("PARLEY_DATA_DIR", "data")).resolve()
@@ -106,10 +121,10 @@ class Settings:
             webtoken_rate_burst=int(num("PARLEY_WEBTOKEN_RATE_BURST", 100)),
             web_token_seconds=_web_token_seconds(int(num("PARLEY_WEB_TOKEN_SECONDS", 3600))),
             host=e.get("PARLEY_HOST", "127.0.0.1") or "127.0.0.1",
-            port=int(num("PARLEY_PORT", 8080)),
+            port=_port(int(num("PARLEY_PORT", 8080))),
             data_dir=data_dir,
             session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
-            log_level=e.get("PARLEY_LOG_LEVEL", "info") or "info",
+            log_level=_choice(e, "PARLEY_LOG_LEVEL", LOG_LEVELS, "info"),
             access_log=_flag(e, "PARLEY_ACCESS_LOG"),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
@@ -127,15 +142,21 @@ def _flag(e: Mapping[str, str], name: str) -> bool:
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
-    raise ConfigurationError(f"{name}={raw!r} is not a yes/no value (1/0, true/false, yes/no, on/off)")
+    raise ConfigurationError(name, f"{raw!r} is not a yes/no value (1/0, true/false, yes/no, on/off)")
 
 
 def _web_token_seconds(seconds: int) -> int:
     if not MIN_WEB_TOKEN_SECONDS <= seconds <= MAX_WEB_TOKEN_SECONDS:
         raise ConfigurationError(
-            f"PARLEY_WEB_TOKEN_SECONDS must be {MIN_WEB_TOKEN_SECONDS}..{MAX_WEB_TOKEN_SECONDS}, not {seconds}"
+            "PARLEY_WEB_TOKEN_SECONDS", f"must be {MIN_WEB_TOKEN_SECONDS}..{MAX_WEB_TOKEN_SECONDS}, not {seconds}"
         )
     return seconds
+
+
+def _port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise ConfigurationError("PARLEY_PORT", f"must be 1..65535, not {port}")
+    return port
 
 
 def _check_sms(e: Mapping[str, str]) -> None:
@@ -145,17 +166,17 @@ def _check_sms(e: Mapping[str, str]) -> None:
     parts = urlsplit(gateway)
     if parts.scheme not in SMS_GATEWAY_SCHEMES or not parts.hostname or not parts.username or not parts.password:
         raise ConfigurationError(
-            "PARLEY_SMS_GATEWAY must look like kannel://USER:PASSWORD@HOST:PORT (a sendsms-user of smsbox)"
+            "PARLEY_SMS_GATEWAY", "must look like kannel://USER:PASSWORD@HOST:PORT (a sendsms-user of smsbox)"
         )
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:
-        raise ConfigurationError("PARLEY_SMS_GATEWAY has an invalid port") from None
+        raise ConfigurationError("PARLEY_SMS_GATEWAY", "has an invalid port") from None
     secret = e.get("PARLEY_SMS_WEBHOOK_SECRET", "")
     if len(secret) < 16 or not _URL_SAFE.fullmatch(secret):
         raise ConfigurationError(
-            "PARLEY_SMS_WEBHOOK_SECRET is required with PARLEY_SMS_GATEWAY: at least 16 letters, digits or . _ ~ -"
+            "PARLEY_SMS_WEBHOOK_SECRET", "is required with PARLEY_SMS_GATEWAY: at least 16 letters, digits or . _ ~ -"
         )
     webhook = e.get("PARLEY_SMS_WEBHOOK_URL", "")
     if webhook and (urlsplit(webhook).scheme not in ("http", "https") or "%" in webhook or "?" in webhook):
-        raise ConfigurationError("PARLEY_SMS_WEBHOOK_URL must be an http(s) URL without a query or %")
+        raise ConfigurationError("PARLEY_SMS_WEBHOOK_URL", "must be an http(s) URL without a query or %")

@@ -25,3 +25,10 @@ def test_a_web_token_lifetime_out_of_range_is_refused_by_name(value: str) -> Non
 def test_unusable_values_are_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(("name", "value"), [("PARLEY_LOG_LEVEL", "verbose")])
+def test_an_unknown_log_level_is_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({name: value})
+    assert refused.value.name == name and value in refused.value.why
