@@ -122,6 +122,17 @@ class PublicSessionInfo(Struct):
 class EventQuery(Struct):
     maxEvents: Annotated[int, Meta(ge=1, le=100)] = 1
     timeout: Annotated[int, Meta(ge=0, le=55)] = 30
+    after: (
+        Annotated[
+            int,
+            Meta(
+                ge=0,
+                description="Resume after this sequence number: every retained event after it, as SSE"
+                " Last-Event-ID, preceded by streaming.Reset if it is older than what is retained",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class EventEnvelope(Struct):

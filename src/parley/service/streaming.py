@@ -67,6 +67,13 @@ class Streaming:
             raise invalid_session(f"streaming session {session_id} belongs to someone else")
         return session
 
+    async def require_user_session(self, org_id: str, session_id: str | None) -> StreamSession:
+        """The caller's live session, which must be a user's: the agent side refuses a customer's."""
+        session = await self.require(org_id, session_id)
+        if session.user_id is None:
+            raise invalid_session(f"streaming session {session_id} is not a user's session")
+        return session
+
     async def next_events(
         self, session: StreamSession, max_events: int, timeout: float, after: int | None = None
     ) -> list[Envelope | Reset]:

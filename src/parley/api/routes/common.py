@@ -38,7 +38,7 @@ def optional_json_body(request: Request, schema: type[T]) -> T:
 
 async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:
     query = convert(dict(request.query), EventQuery)
-    batch = await streaming.next_events(session, query.maxEvents, query.timeout)
+    batch = await streaming.next_events(session, query.maxEvents, query.timeout, query.after)
     return Response(200, encode_batch(session.session_id, batch), [("content-type", "application/json")])
 
 

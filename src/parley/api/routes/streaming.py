@@ -34,7 +34,9 @@ def session_info(session: StreamSession) -> dict[str, Any]:
 
 def routes(p: Parley) -> tuple[list[Route], list[Route]]:
     async def session_of(call: AgentCall) -> StreamSession:
-        return await p.streaming.require(call.principal.org_id, call.request.headers.get("via-client-sessionid"))
+        return await p.streaming.require_user_session(
+            call.principal.org_id, call.request.headers.get("via-client-sessionid")
+        )
 
     async def create(call: AgentCall) -> Response:
         body = json_body(call.request, CreateSession)
@@ -68,7 +70,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
 
     async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
         await p.auth.authenticate(org_id, headers.get("authorization"), headers.get("x-api-key"), SCOPE)
-        return await p.streaming.require(org_id, headers.get("via-client-sessionid"))
+        return await p.streaming.require_user_session(org_id, headers.get("via-client-sessionid"))
 
     async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
         await WebSocketStream(p.streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
