@@ -18,6 +18,11 @@ start to share commits and poll answers and the count moves with the machine's s
 ``--saturate SECONDS`` counts a run of ``wrk -c64`` instead: the server under callgrind is still
 saturated, so groups and poll answers are shared much as at full speed (within about 3% from
 one run to the next); it is the count to compare changes to the cost at the maximum rate.
+
+``--chats N`` opens N accepted chats instead of one (``chats.py``), every agent and customer
+session long-polling (``receivers.py``), and sends each message to the next chat in turn
+(one at a time from a plain client at ``--rate``, or by wrk with ``--saturate``): the count
+that shows what grows with the number of chats and sessions.
 """
 
 from __future__ import annotations
@@ -33,7 +38,11 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
+import httpx
+
 import load
+import receivers
+from chats import allow_many, open_chats, spread_script, stored_per_chat
 from harness import (
     PARLEY,
     Chat,
@@ -89,6 +98,15 @@ def counted(out: Path) -> int:
     return max(totals)
 
 
+def _result(instructions: int, messages: int) -> dict[str, object]:
+    return {
+        "hot_path": hot_path(),
+        "messages": messages,
+        "instructions": instructions,
+        "per_message": instructions / max(messages, 1),
+    }
+
+
 Work = Callable[[CountedServer, Chat, Pipe], None]
 
 
@@ -109,12 +127,7 @@ def counted_run(work: Work, settle: Callable[[CountedServer, Chat, Pipe], int]) 
                 messages = settle(server, chat, pipe)
                 pipe.send(("stop",))
         instructions = counted(out)
-    return {
-        "hot_path": hot_path(),
-        "messages": messages,
-        "instructions": instructions,
-        "per_message": instructions / max(messages, 1),
-    }
+    return _result(instructions, messages)
 
 
 def measure(rate: float, seconds: float) -> dict[str, object]:
@@ -148,6 +161,44 @@ def measure_saturated(seconds: int) -> dict[str, object]:
     return counted_run(work, settle)
 
 
+def measure_chats(count: int, rate: float, seconds: float, saturate: int | None) -> dict[str, object]:
+    """Like ``measure`` (or ``measure_saturated``), with the messages spread over ``count`` chats."""
+    with tempfile.TemporaryDirectory(prefix="parley-callgrind-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        with CountedServer(out) as server:
+            allow_many(server)
+            server.start()
+            chats = open_chats(server, count)
+            with receivers.started(chats, "poll"):
+                time.sleep(2)  # every poll is waiting
+                before = sum(stored_per_chat(server, chats))
+                server.counting(True)
+                if saturate:
+                    run_wrk(server.base_url + chats[0].send_text_path, spread_script(chats), server.pid, saturate, 64)
+                else:
+                    _send_paced(chats, rate, seconds)
+                server.counting(False)
+                server.dump()
+                time.sleep(3)  # the last commits
+                messages = sum(stored_per_chat(server, chats)) - before
+        instructions = counted(out)
+    return _result(instructions, messages)
+
+
+def _send_paced(chats: list[Chat], rate: float, seconds: float) -> None:
+    """sendText at ``rate`` per second (each request waits for the one before), chat after chat."""
+    start = time.monotonic()
+    with httpx.Client(base_url=chats[0].base_url, timeout=60) as http:
+        for index in range(int(rate * seconds)):
+            time.sleep(max(0.0, start + index / rate - time.monotonic()))
+            chat = chats[index % len(chats)]
+            headers = {"Content-Type": "application/json", **chat.agent_headers()}
+            body = send_text_body(chat.interaction_id, "counted")
+            answer = http.post(chat.send_text_path, content=body, headers=headers)
+            if answer.status_code != 202:
+                raise SystemExit(f"sendText failed with {answer.status_code}: {answer.text}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=25, help="sendText per second (default 25)")
@@ -155,13 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--saturate", type=int, metavar="SECONDS", help="instead, count SECONDS of wrk -c64 (the server saturated)"
     )
+    parser.add_argument("--chats", type=int, help="spread the messages over this many chats, every session polling")
     args = parser.parse_args(argv)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y valgrind")
-    result = measure_saturated(args.saturate) if args.saturate else measure(args.rate, args.seconds)
+    if args.chats:
+        result = measure_chats(args.chats, args.rate, args.seconds, args.saturate)
+    elif args.saturate:
+        result = measure_saturated(args.saturate)
+    else:
+        result = measure(args.rate, args.seconds)
     print(f"Parley's hot path: {result['hot_path']}")
     rate = "under wrk -c64" if args.saturate else f"at {args.rate:g}/s"
+    if args.chats:
+        rate += f" over {args.chats} chats"
     print(
         f"  {result['messages']:,} sendText {rate};",
         f"{result['instructions']:,} instructions in the server, {result['per_message']:,.0f} per message",

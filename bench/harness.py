@@ -370,13 +370,18 @@ def open_chat(server: ParleyServer, org_id: str = "bench") -> Chat:
     )
 
 
-def messages_stored(server: ParleyServer, interaction_id: str) -> int:
-    """Committed messages of one interaction, read straight from the SQLite file."""
+def messages_per_interaction(server: ParleyServer) -> dict[str, int]:
+    """Committed messages of each interaction, read straight from the SQLite file."""
     import sqlite3
 
     with sqlite3.connect(server.data_dir / "parley.db") as db:
-        (count,) = db.execute("SELECT count(*) FROM messages WHERE interaction_id = ?", (interaction_id,)).fetchone()
-    return int(count)
+        rows = db.execute("SELECT interaction_id, count(*) FROM messages GROUP BY interaction_id").fetchall()
+    return {interaction_id: int(count) for interaction_id, count in rows}
+
+
+def messages_stored(server: ParleyServer, interaction_id: str) -> int:
+    """Committed messages of one interaction."""
+    return messages_per_interaction(server).get(interaction_id, 0)
 
 
 def ratio(value: float, ceiling: float) -> float:

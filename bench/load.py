@@ -35,20 +35,21 @@ TAG = "L"  # the text of a timed message is TAG + its index in nine digits
 STOP_TAG = "STOP"
 
 
-class _Payload(msgspec.Struct):
+class Payload(msgspec.Struct):
     text: str = ""
+    messageId: str = ""
 
 
-class _Event(msgspec.Struct):
+class Event(msgspec.Struct):
     eventType: str
-    payload: _Payload
+    payload: Payload
 
 
-class _Batch(msgspec.Struct):
-    events: list[_Event]
+class Batch(msgspec.Struct):
+    events: list[Event]
 
 
-_decode_batch = msgspec.json.Decoder(_Batch).decode
+decode_batch = msgspec.json.Decoder(Batch).decode
 
 
 def http_request(method: str, host: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -164,7 +165,7 @@ class LoadClient:
                 if status != 200:
                     raise SystemExit(f"{who} poll failed with {status}: {body[:300]!r}")
                 self.counts[f"{who}_polls"] += 1
-                for event in _decode_batch(body).events:
+                for event in decode_batch(body).events:
                     if event.eventType != TEXT:
                         continue
                     text = event.payload.text
@@ -262,16 +263,21 @@ def _latency_report(timing: _Timing, rate: float, seconds: float, elapsed_ns: in
     }
 
 
+def ready_for_commands(pipe: Pipe) -> asyncio.Queue[tuple[Any, ...]]:
+    """Tell the parent the load is running; its commands arrive in the queue returned."""
+    commands: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+    asyncio.get_running_loop().add_reader(pipe.fileno(), lambda: commands.put_nowait(pipe.recv()))
+    pipe.send(("ready",))
+    return commands
+
+
 async def _serve(chat: Chat, pipe: Pipe) -> None:
     client = LoadClient(chat)
     polls = [
         asyncio.create_task(client.poll("customer", chat.customer_poll_path(), chat.customer_headers())),
         asyncio.create_task(client.poll("agent", chat.agent_poll_path(), chat.agent_headers())),
     ]
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
-    loop.add_reader(pipe.fileno(), lambda: commands.put_nowait(pipe.recv()))
-    pipe.send(("ready",))
+    commands = ready_for_commands(pipe)
     while True:
         command = await commands.get()
         if command[0] == "counts":
