@@ -10,6 +10,7 @@ from typing import Any
 
 from parley.api.app import ParleyASGI
 from parley.api.gate import Gate, Idempotency
+from parley.api.http import ClientTimeouts
 from parley.clock import Clock, SystemClock
 from parley.domain.interactions import ChannelType
 from parley.service.accounts import Accounts
@@ -121,6 +122,11 @@ class Parley:
             on_startup=[self.start],
             on_shutdown=[self.stop],
             cors_origins=self.settings.cors_origins,
+            timeouts=ClientTimeouts(
+                self.settings.request_head_timeout_seconds,
+                self.settings.request_body_timeout_seconds,
+                self.settings.send_timeout_seconds,
+            ),
         )
 
 

@@ -63,6 +63,9 @@ class Settings:
     port: int = 8080
     data_dir: Path = field(default_factory=_default_data_dir)
     max_body_bytes: int = 64 * 1024
+    request_head_timeout_seconds: float = 10.0
+    request_body_timeout_seconds: float = 30.0
+    send_timeout_seconds: float = 30.0
     session_queue_limit: int = 10_000
     token_cache_seconds: float = 5.0
     log_level: str = "info"
@@ -124,6 +127,9 @@ class Settings:
             port=_port(int(num("PARLEY_PORT", 8080))),
             data_dir=data_dir,
             session_queue_limit=int(num("PARLEY_SESSION_QUEUE_LIMIT", 10_000)),
+            request_head_timeout_seconds=num("PARLEY_REQUEST_HEAD_TIMEOUT_SECONDS", 10),
+            request_body_timeout_seconds=num("PARLEY_REQUEST_BODY_TIMEOUT_SECONDS", 30),
+            send_timeout_seconds=num("PARLEY_SEND_TIMEOUT_SECONDS", 30),
             log_level=_choice(e, "PARLEY_LOG_LEVEL", LOG_LEVELS, "info"),
             access_log=_flag(e, "PARLEY_ACCESS_LOG"),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",

@@ -261,3 +261,58 @@ def test_an_upgrade_other_than_websocket_is_answered_as_http_then_closed(server:
         )
         assert status == "HTTP/1.1 200 OK"
         assert_answered_then_closed(sock, headers)
+
+
+@pytest.mark.parametrize(
+    "transfer_encoding",
+    [
+        b"Transfer-Encoding: identity, chunked\r\n",
+        b"Transfer-Encoding: gzip, chunked\r\n",
+        b"Transfer-Encoding: , chunked\r\n",
+        b"Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n",
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+        b"Transfer-Encoding: identity\r\n",
+        b"Transfer-Encoding: chunked, identity\r\n",
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    ],
+    ids=[
+        "identity-chunked",
+        "gzip-chunked",
+        "empty-chunked",
+        "two-headers",
+        "chunked-twice",
+        "identity",
+        "chunked-identity",
+        "with-length",
+    ],
+)
+def test_a_transfer_encoding_other_than_chunked_alone_is_refused(
+    server: ServerProcess, transfer_encoding: bytes
+) -> None:
+    # A proxy in front that frames such a body otherwise would let a second request through
+    # inside this one's body (request smuggling, RFC 9112 6.1 and 11.2).
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(server) as sock:
+        status, headers, body = ask(
+            sock,
+            b"POST /tokenservice/oauth2/access_token HTTP/1.1\r\nHost: x\r\n" + transfer_encoding + b"\r\n"
+            b"%x\r\n" % len(smuggled) + smuggled + b"\r\n0\r\n\r\n",
+        )
+        assert status == "HTTP/1.1 400 Bad Request"
+        assert json.loads(body)["errors"][0]["reason"] == "malformedRequest"
+        assert_answered_then_closed(sock, headers)
+
+
+@pytest.mark.parametrize("spelling", [b"chunked", b"Chunked", b"CHUNKED "])
+def test_chunked_alone_is_read_as_the_body_in_any_case(server: ServerProcess, spelling: bytes) -> None:
+    form = b"grant_type=client_credentials"
+    with connect(server) as sock:
+        status, _, body = ask(
+            sock,
+            b"POST /tokenservice/oauth2/access_token HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: " + spelling + b"\r\n\r\n"
+            b"%x\r\n" % len(form) + form + b"\r\n0\r\n\r\n",
+        )
+        # the form was read: the refusal is about the missing realm, not the framing
+        assert status == "HTTP/1.1 400 Bad Request"
+        assert json.loads(body)["error"] == "invalid_request"

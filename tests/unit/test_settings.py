@@ -32,3 +32,19 @@ def test_an_unknown_log_level_is_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
         Settings.from_env({name: value})
     assert refused.value.name == name and value in refused.value.why
+
+
+def test_a_client_has_10_s_for_a_head_and_30_s_for_a_body_and_to_take_an_answer_unless_configured() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.request_head_timeout_seconds, defaults.request_body_timeout_seconds) == (10, 30)
+    assert defaults.send_timeout_seconds == 30
+    tuned = Settings.from_env(
+        {
+            "PARLEY_REQUEST_HEAD_TIMEOUT_SECONDS": "2.5",
+            "PARLEY_REQUEST_BODY_TIMEOUT_SECONDS": "0",
+            "PARLEY_SEND_TIMEOUT_SECONDS": "60",
+        }
+    )
+    assert tuned.request_head_timeout_seconds == 2.5
+    assert tuned.request_body_timeout_seconds == 0
+    assert tuned.send_timeout_seconds == 60

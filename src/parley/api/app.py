@@ -15,7 +15,7 @@ from parley.api.errors import (
     render_error,
     render_unexpected,
 )
-from parley.api.http import Request, Response, Route, RouteMatch, Router, parse_query
+from parley.api.http import ClientTimeouts, Request, Response, Route, RouteMatch, Router, parse_query
 from parley.domain.errors import NotFound, ParleyError
 
 log: Final = logging.getLogger("parley.api")
@@ -41,8 +41,10 @@ class ParleyASGI:
         on_startup: list[LifespanHook] | None = None,
         on_shutdown: list[LifespanHook] | None = None,
         cors_origins: str = "*",
+        timeouts: ClientTimeouts | None = None,
     ) -> None:
         self.router = router
+        self.timeouts = timeouts or ClientTimeouts()
         self.cors_origins = {o.strip() for o in cors_origins.split(",") if o.strip()}
         self.websockets = websockets or Router()
         self.max_body_bytes = max_body_bytes

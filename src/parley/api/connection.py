@@ -10,6 +10,15 @@ Differences from uvicorn's protocol, all deliberate: the whole body is read befo
 runs (bodies are small and capped; a declared or received size over the cap is answered 413 at
 once and the connection closed); a pipeline of requests is served by one task in order; the
 keep-alive timer is armed once per idle period rather than once per response.
+
+What one client may hold is bounded. A request's head and its body must each arrive within
+their time (``ClientTimeouts``), or the client gets 408 and the connection closes: a connection
+that sent part of a request and then nothing was kept forever, and enough of them exhausted the
+server's file descriptors. A client that stops taking its answers (the transport pauses
+writing) is neither read from nor answered until it takes them again, and is dropped if that
+takes longer than the send timeout: answering a pipeline into an ever-growing buffer cost 63 MB
+per 1,000 ``GET /openapi.json``. What waits is then at most ``MAX_PIPELINE`` requests and the
+transport's buffer.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from urllib.parse import unquote
 import httptools
 
 from parley.api.app import ParleyASGI
-from parley.api.errors import render_error, render_unexpected
+from parley.api.errors import RequestTimeout, render_error, render_unexpected
 from parley.api.forwarded import TrustedProxies, trusted_proxies
 from parley.api.http import Response
 from parley.domain.errors import InvalidRequest
@@ -90,6 +99,14 @@ def _target(url: bytes) -> tuple[str, bytes]:
     return (unquote(path) if "%" in path else path), query
 
 
+def _check_transfer_encoding(value: str) -> None:
+    """Only ``chunked`` alone is a body framing we read (RFC 9112 6.1). Any other coding or a list
+    (``identity, chunked``, also when split over two headers) is refused: a proxy in front may
+    frame such a body otherwise, which is how requests are smuggled."""
+    if value.strip().lower() != "chunked":
+        raise httptools.HttpParserError("Transfer-Encoding other than chunked: " + value)
+
+
 class _Request:
     """One request read off the wire, waiting for its turn."""
 
@@ -138,6 +155,9 @@ class HttpConnection:
         self.connections: set[Any] = server_state.connections
         self.tasks: set[Any] = server_state.tasks
         self.keep_alive_seconds: float = float(config.timeout_keep_alive)
+        self.head_seconds: float = app.timeouts.head
+        self.body_seconds: float = app.timeouts.body
+        self.send_seconds: float = app.timeouts.send
         self.proxies: TrustedProxies | None = None
         if config.proxy_headers:
             self.proxies = trusted_proxies(config.forwarded_allow_ips)
@@ -156,9 +176,16 @@ class HttpConnection:
         self.closing = False  # answer what is queued, then close
         self.write_paused = False
         self.drained: asyncio.Future[None] | None = None
+        self.send_timer: asyncio.TimerHandle | None = None
         self.reading_paused = False
         self.idle_since = 0.0
         self.idle_timer: asyncio.TimerHandle | None = None
+        # The part of a request being read (head or body) must be in by ``read_deadline``
+        # (loop time; 0 when nothing is being read). One timer checks it, re-armed lazily.
+        self.read_bound = 0.0
+        self.read_deadline = 0.0
+        self.read_timer: asyncio.TimerHandle | None = None
+        self.read_timer_due = 0.0
         # the request being read
         self.url = b""
         self.raw_headers: list[tuple[bytes, bytes]] = []
@@ -191,19 +218,28 @@ class HttpConnection:
         self.gone = True
         self.connections.discard(self)
         self._wake()  # an idle task sees it and ends
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
-            self.idle_timer = None
+        for timer in (self.idle_timer, self.read_timer, self.send_timer):
+            if timer is not None:
+                timer.cancel()
+        self.idle_timer = self.read_timer = self.send_timer = None
 
     def eof_received(self) -> None:
         pass
 
     def pause_writing(self) -> None:
+        """The client is not taking its answers: stop reading until it does, or drop it."""
         self.write_paused = True
+        self._pace_reading()
+        if self.send_seconds > 0 and self.send_timer is None and not self.gone:
+            self.send_timer = self.loop.call_later(self.send_seconds, self._send_timed_out)
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        if self.send_timer is not None:
+            self.send_timer.cancel()
+            self.send_timer = None
         _resolve(self.drained)
+        self._pace_reading()
 
     def data_received(self, data: bytes) -> None:
         if self.broken:
@@ -232,6 +268,7 @@ class HttpConnection:
     # -- httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.reading = True
+        self._read_within(self.head_seconds)
         self.url = b""
         self.raw_headers = []
         self.header_bytes = 0
@@ -270,8 +307,11 @@ class HttpConnection:
         # HTTP/1.0 closes after the answer (as uvicorn does), even when it asks to keep alive;
         # without a Connection header llhttp already says so.
         keep_alive = parser.should_keep_alive() and ("connection" not in headers or parser.get_http_version() != "1.0")
+        if "transfer-encoding" in headers:
+            _check_transfer_encoding(self._all("transfer-encoding"))
         request = _Request(method, path, raw_query, headers, client_ip, keep_alive, b"", None)
         self.current = request
+        self._read_within(self.body_seconds)
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.app.max_body_bytes:
             self._refuse_body(request)
@@ -289,6 +329,7 @@ class HttpConnection:
 
     def on_message_complete(self) -> None:
         self.reading = False
+        self.read_deadline = 0.0
         request = self.current
         if self.discarding or self.upgrading or request is None:
             return
@@ -309,8 +350,7 @@ class HttpConnection:
         elif self.wakeup is not None:
             self._wake()
         elif len(self.queue) >= MAX_PIPELINE and not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
+            self._pace_reading()
 
     def _wake(self) -> None:
         wakeup, self.wakeup = self.wakeup, None
@@ -332,9 +372,8 @@ class HttpConnection:
                     continue
                 self.busy = True
                 request = self.queue.popleft()
-                if self.reading_paused and len(self.queue) < MAX_PIPELINE // 2:
-                    self.reading_paused = False
-                    self.transport.resume_reading()
+                if self.reading_paused:
+                    self._pace_reading()
                 if not await self._answer(request):
                     break
                 self.cancel_on_close = False
@@ -342,6 +381,8 @@ class HttpConnection:
                 if not request.keep_alive or (self.closing and not self.queue):
                     self.transport.close()
                     break
+                if self.write_paused:  # the next answer waits until the client takes this one
+                    await self._drain()
         except asyncio.CancelledError:
             if not self.gone:  # cancelled by a stopping server: nobody will answer
                 self.transport.close()
@@ -439,6 +480,60 @@ class HttpConnection:
             await self.drained
         self.drained = None
 
+    # -- pacing the client ----------------------------------------------------------------------
+    def _pace_reading(self) -> None:
+        """Read while the client takes its answers and the queue has room; else the kernel holds
+        what it sends (and, once full, makes it wait)."""
+        if self.gone:
+            return
+        if self.reading_paused:
+            if not self.write_paused and len(self.queue) <= MAX_PIPELINE // 2:
+                self.reading_paused = False
+                self.transport.resume_reading()
+                if self.read_deadline:  # the time we did not read is not the client's
+                    self._read_within(self.read_bound)
+        elif self.write_paused or len(self.queue) >= MAX_PIPELINE:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _read_within(self, seconds: float) -> None:
+        """The part of the request now being read must arrive within ``seconds`` (0: no bound)."""
+        self.read_bound = seconds
+        if seconds <= 0:
+            self.read_deadline = 0.0
+            return
+        deadline = self.read_deadline = self.loop.time() + seconds
+        if self.read_timer is not None:
+            if self.read_timer_due <= deadline:
+                return  # it fires first and re-arms for what is left
+            self.read_timer.cancel()
+        self._arm_read_timer(seconds, deadline)
+
+    def _arm_read_timer(self, delay: float, due: float) -> None:
+        self.read_timer_due = due
+        self.read_timer = self.loop.call_later(delay, self._read_check)
+
+    def _read_check(self) -> None:
+        self.read_timer = None
+        if self.gone or not self.read_deadline or self.broken:
+            return
+        if self.reading_paused:  # we stopped reading, not the client; resuming restarts its time
+            return
+        now = self.loop.time()
+        if now < self.read_deadline:
+            self._arm_read_timer(self.read_deadline - now, self.read_deadline)
+            return
+        part = "headers" if self.current is None else "body"
+        bound = self.read_bound
+        self._refuse(RequestTimeout.of("request", "requestTimeout", f"the request's {part} took over {bound:g} s"))
+
+    def _send_timed_out(self) -> None:
+        """The client has taken none of its answers for the send timeout: let it go."""
+        self.send_timer = None
+        if self.write_paused and not self.gone:
+            log.info("closing a connection from %s that took no answer for %g s", self.peer_ip, self.send_seconds)
+            self.transport.abort()
+
     # -- the connection's edges ----------------------------------------------------------------
     def _idle(self) -> None:
         """Close the connection once it has been idle for the keep-alive time."""
@@ -469,11 +564,14 @@ class HttpConnection:
         self._enqueue(request)
 
     def _refuse_malformed(self, reason: str) -> None:
-        error = InvalidRequest.of("request", "malformedRequest", "not a valid HTTP/1.1 request: " + reason)
-        response = render_error(error)
+        self._refuse(InvalidRequest.of("request", "malformedRequest", "not a valid HTTP/1.1 request: " + reason))
+
+    def _refuse(self, error: InvalidRequest | RequestTimeout) -> None:
+        """Answer ``error`` after what is queued, read nothing more, then close."""
         self.broken = True
         self.current = None
-        self._enqueue(_Request("GET", "", b"", {}, self.peer_ip, False, b"", response))
+        self.read_deadline = 0.0
+        self._enqueue(_Request("GET", "", b"", {}, self.peer_ip, False, b"", render_error(error)))
 
     def _all(self, name: str) -> str:
         """Every value of a header that may repeat, joined as one list."""

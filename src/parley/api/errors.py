@@ -26,6 +26,10 @@ class MethodNotAllowed(ParleyError):
     summary = "method not allowed"
 
 
+class RequestTimeout(ParleyError):
+    summary = "request timeout"
+
+
 class PayloadTooLarge(ParleyError):
     summary = "payload too large"
 
@@ -39,6 +43,7 @@ STATUS_OF: Final[dict[type[ParleyError], int]] = {
     Unauthenticated: 401,
     NotFound: 404,
     MethodNotAllowed: 405,
+    RequestTimeout: 408,
     Gone: 410,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
@@ -53,6 +58,7 @@ MESSAGES: Final[dict[int, str]] = {
     401: "unauthorized",
     404: "not found",
     405: "method not allowed",
+    408: "request timeout",
     410: "gone",
     413: "payload too large",
     415: "unsupported media type",

@@ -21,6 +21,15 @@ from parley.service.cache import RepeatMemo
 JSON_ENCODER: Final = msgspec.json.Encoder()
 
 
+@dataclass(frozen=True, slots=True)
+class ClientTimeouts:
+    """How long the HTTP connection waits on a client (seconds; 0 waits forever)."""
+
+    head: float = 10.0  # from a request's first byte to the end of its headers
+    body: float = 30.0  # from the end of the headers to the end of the body
+    send: float = 30.0  # for a client that has stopped taking its answers to take some again
+
+
 # The hot path's values spell out __init__: the one a dataclass generates always runs as
 # interpreted Python, even where the class itself is compiled.
 @dataclass(slots=True, init=False)
