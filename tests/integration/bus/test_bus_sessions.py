@@ -134,3 +134,32 @@ async def test_a_cancelled_poll_stops_keeping_its_session_alive(engine: EventEng
         await poll
     clock.advance(13)
     assert await engine.sweep() == [session]
+
+
+async def test_a_session_opened_later_with_a_shorter_delay_is_swept_on_its_own_time(
+    engine: EventEngine, clock: FakeClock
+) -> None:
+    await engine.create_session(stream_session("long", delay=60))
+    assert await engine.sweep() == []
+    clock.advance(5)
+    short = stream_session("short", delay=10)
+    await engine.create_session(short)
+    clock.advance(11)
+    assert await engine.sweep() == [short]
+
+
+async def test_a_session_is_swept_its_delay_after_its_last_poll_ended(engine: EventEngine, clock: FakeClock) -> None:
+    session = stream_session("s1", delay=10)
+    await engine.create_session(session)
+    poll = asyncio.create_task(engine.next_events("s1", 10, 3))
+    await asyncio.sleep(0.05)
+    clock.advance(9)
+    assert await engine.sweep() == []
+    clock.advance(2)
+    assert await engine.sweep() == []  # waiting: it cannot expire now
+    await publish_n(engine, 1)
+    assert len(await asyncio.wait_for(poll, 2)) == 1
+    clock.advance(10)
+    assert await engine.sweep() == []
+    clock.advance(1)
+    assert await engine.sweep() == [session]

@@ -8,6 +8,7 @@ beyond what was handed out is clamped to it. ``close`` ends waiting polls with n
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class MemoryEventEngine:
         self._typing = TypingTracker()
         self._closed = False
         self._released = False  # stopping: polls no longer wait
+        # No session can expire before this time, so a sweep before it looks at none of them
+        # (it runs ten times a second; ten thousand idle sessions cost nothing between expiries).
+        self._sweep_from = 0.0
 
     async def start(self) -> None:
         self._closed = False
@@ -99,6 +103,7 @@ class MemoryEventEngine:
 
     async def create_session(self, session: StreamSession) -> None:
         live = _Session(session, self.clock.monotonic())
+        self._sweep_from = min(self._sweep_from, live.last_active + session.inactivity_delay)
         self._sessions[session.session_id] = live
         self._owners.setdefault((session.org_id, session.owner), {})[session.session_id] = live
         self._gone.pop(session.session_id, None)
@@ -123,7 +128,19 @@ class MemoryEventEngine:
 
     async def sweep(self) -> list[StreamSession]:
         now = self.clock.monotonic()
-        idle = [s for s in self._sessions.values() if self._expired(s, now)]
+        if now < self._sweep_from:
+            return []
+        idle: list[_Session] = []
+        soonest = math.inf
+        for session in self._sessions.values():
+            # A waiting session's clock restarts when its poll ends, later than now.
+            expires = session.last_active if not session.waiting else now
+            expires += session.info.inactivity_delay
+            if self._expired(session, now):
+                idle.append(session)
+            elif expires < soonest:
+                soonest = expires
+        self._sweep_from = soonest
         for session in idle:
             self._drop(session, reasons.expired(session.info.inactivity_delay))
         return [s.info for s in idle]
