@@ -68,13 +68,6 @@ class Run:
         return self.busy >= SATURATED
 
 
-def _ask(pipe: Pipe, *command: Any, timeout: float = 60) -> Any:
-    pipe.send(command)
-    if not pipe.poll(timeout):
-        raise SystemExit(f"the receivers did not answer {command[0]!r} within {timeout} s")
-    return pipe.recv()
-
-
 def _received(counts: dict[str, Any], chats: int) -> dict[str, list[int]]:
     out = {"agent": [0] * chats, "customer": [0] * chats}
     for chat, role, texts in counts["texts"]:
@@ -92,7 +85,7 @@ def _settled(
     while time.monotonic() < deadline:
         time.sleep(0.5)
         stored = [after - b for after, b in zip(stored_per_chat(server, chats), before, strict=True)]
-        counts = _ask(pipe, "counts")
+        counts = receivers.ask(pipe, "counts")
         received = _received(counts, len(chats))
         if received["agent"] == stored and received["customer"] == stored:
             return stored, counts
@@ -134,7 +127,7 @@ def measure_chats(count: int, transports: list[str], seconds: int, connections: 
         script = spread_script(chats)
         url = server.base_url + chats[0].send_text_path
         for transport in transports:
-            with receivers.started(chats, transport) as pipe:
+            with receivers.started(receivers.targets(chats, transport), server.base_url) as pipe:
                 before = stored_per_chat(server, chats)
                 result = run_wrk(url, script, server.pid, seconds, connections)
                 stored, counts = _settled(pipe, server, chats, before)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 
 from harness import Chat, ParleyServer, messages_per_interaction, send_text_body
+from receivers import TRANSPORTS, Target
 
 T = TypeVar("T")
 AT_ONCE = 16  # requests in flight while opening chats
@@ -163,3 +164,36 @@ function request()
   return requests[turn]
 end
 """
+
+
+def open_idle_sessions(server: ParleyServer, chat: Chat, count: int) -> list[Target]:
+    """``count`` sessions that nothing is sent to, transports in turn: half of them a second
+    agent's (600 s inactivity delay), half customers' with a web token each and no chat yet."""
+    return asyncio.run(_open_idle_sessions(server, chat, count))
+
+
+async def _open_idle_sessions(server: ParleyServer, chat: Chat, count: int) -> list[Target]:
+    base = chat.org_path
+    auth = {"Authorization": f"Bearer {chat.access_token}", "x-api-key": chat.api_key}
+    async with httpx.AsyncClient(
+        base_url=server.base_url, timeout=60, limits=httpx.Limits(max_connections=AT_ONCE)
+    ) as http:
+        user = {"firstName": "Idle", "lastName": "Agent", "email": "idle@bench.example"}
+        user_id = _ok(await http.post(base + "/provisioning/users", json=user, headers=auth), 201)["userId"]
+
+        async def agent(index: int) -> Target:
+            opened = {"userId": user_id, "inactivityDelay": AGENT_INACTIVITY}
+            session = _ok(await http.post(base + "/streaming/session", json=opened, headers=auth))["sessionId"]
+            transport = TRANSPORTS[index % len(TRANSPORTS)]
+            return Target(index, "agent", transport, base + "/streaming", {**auth, "via-client-sessionid": session})
+
+        async def customer(index: int) -> Target:
+            web_token = _ok(await http.post(base + "/webToken", json={}))["tokenId"]
+            headers = {"Authorization": f"Bearer {web_token}"}
+            session = _ok(await http.post(base + "/publicChat/streaming/session", json={}, headers=headers))
+            headers["via-client-sessionid"] = session["sessionId"]
+            transport = TRANSPORTS[index % len(TRANSPORTS)]
+            return Target(index, "customer", transport, base + "/publicChat/streaming", headers)
+
+        agents = await _each(list(range(count // 2)), agent)
+        return agents + await _each(list(range(count - count // 2)), customer)

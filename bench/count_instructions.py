@@ -169,7 +169,7 @@ def measure_chats(count: int, rate: float, seconds: float, saturate: int | None)
             allow_many(server)
             server.start()
             chats = open_chats(server, count)
-            with receivers.started(chats, "poll"):
+            with receivers.started(receivers.targets(chats, "poll"), server.base_url):
                 time.sleep(2)  # every poll is waiting
                 before = sum(stored_per_chat(server, chats))
                 server.counting(True)

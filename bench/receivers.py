@@ -41,19 +41,21 @@ _decode_event = msgspec.json.Decoder(Event).decode
 
 @dataclass(frozen=True)
 class Target:
-    """One session to receive: whose it is, where its events are, the headers that open them."""
+    """One session to receive: whose it is, how, where its events are, the headers that open them."""
 
     chat: int
     role: str  # "agent" or "customer"
-    path: str  # the org's path up to /streaming (customers: .../publicChat)
+    transport: str  # one of TRANSPORTS
+    path: str  # the org's path up to /streaming (customers: .../publicChat/streaming)
     headers: dict[str, str]
 
 
-def targets(chats: list[Chat]) -> list[Target]:
+def targets(chats: list[Chat], transport: str) -> list[Target]:
     out: list[Target] = []
     for index, chat in enumerate(chats):
-        out.append(Target(index, "agent", chat.org_path + "/streaming", chat.agent_headers()))
-        out.append(Target(index, "customer", chat.org_path + "/publicChat/streaming", chat.customer_headers()))
+        out.append(Target(index, "agent", transport, chat.org_path + "/streaming", chat.agent_headers()))
+        customer = chat.org_path + "/publicChat/streaming"
+        out.append(Target(index, "customer", transport, customer, chat.customer_headers()))
     return out
 
 
@@ -238,6 +240,14 @@ class WsReceiver(Receiver):
 RECEIVERS: dict[str, type[Receiver]] = {"poll": PollReceiver, "sse": SseReceiver, "ws": WsReceiver}
 
 
+def ask(pipe: Pipe, *command: Any, timeout: float = 60) -> Any:
+    """What the receivers' process answers to ``command``."""
+    pipe.send(command)
+    if not pipe.poll(timeout):
+        raise SystemExit(f"the receivers did not answer {command[0]!r} within {timeout} s")
+    return pipe.recv()
+
+
 def counts(receivers: list[Receiver]) -> dict[str, Any]:
     return {
         "texts": [(r.target.chat, r.target.role, r.texts) for r in receivers],
@@ -252,16 +262,15 @@ async def _connected(receiver: Receiver, host: str, port: int) -> Receiver:
     return receiver
 
 
-async def _serve(chats: list[Chat], transport: str, pipe: Pipe) -> None:
-    url = urlsplit(chats[0].base_url)
+async def _serve(sessions: list[Target], base_url: str, pipe: Pipe) -> None:
+    url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     loop = asyncio.get_running_loop()
     receivers: list[Receiver] = []
     waits: list[asyncio.Future[None]] = []
-    kind = RECEIVERS[transport]
-    for target in targets(chats):
+    for target in sessions:
         ready: asyncio.Future[None] = loop.create_future()
-        receivers.append(await _connected(kind(target, f"{host}:{port}", ready), host, port))
+        receivers.append(await _connected(RECEIVERS[target.transport](target, f"{host}:{port}", ready), host, port))
         waits.append(ready)
     await asyncio.wait_for(asyncio.gather(*waits), 120)
     commands = ready_for_commands(pipe)
@@ -276,21 +285,21 @@ async def _serve(chats: list[Chat], transport: str, pipe: Pipe) -> None:
             return
 
 
-def run(chats: list[Chat], transport: str, pipe: Pipe) -> None:
+def run(sessions: list[Target], base_url: str, pipe: Pipe) -> None:
     pin_self(LOAD_CORE)
-    uvloop.run(_serve(chats, transport, pipe))
+    uvloop.run(_serve(sessions, base_url, pipe))
 
 
 @contextmanager
-def started(chats: list[Chat], transport: str) -> Iterator[Pipe]:
+def started(sessions: list[Target], base_url: str) -> Iterator[Pipe]:
     """The receivers' process, every session connected; yields the pipe that drives it."""
     context = multiprocessing.get_context("spawn")
     pipe, child_pipe = context.Pipe()
-    process = context.Process(target=run, args=(chats, transport, child_pipe), daemon=True)
+    process = context.Process(target=run, args=(sessions, base_url, child_pipe), daemon=True)
     process.start()
     try:
-        if not pipe.poll(180) or pipe.recv() != ("ready",):
-            raise SystemExit(f"the {transport} receivers did not start")
+        if not pipe.poll(300) or pipe.recv() != ("ready",):
+            raise SystemExit("the receivers did not start")
         yield pipe
     finally:
         if process.is_alive():
