@@ -22,7 +22,7 @@ from parley.service.ports import EventEngine, SmsTransport, Store
 from parley.service.ratelimit import TokenBuckets
 from parley.service.sms import SmsChannel, SmsPolicy, refuse_sms
 from parley.service.streaming import Streaming
-from parley.service.tokens import Authenticator, TokenService
+from parley.service.tokens import Authenticator, FailedAuthentications, TokenService
 from parley.service.typing import Typing
 from parley.service.webchat import WebChat
 from parley.settings import Settings
@@ -181,7 +181,12 @@ def build(
         store=store,
         engine=engine,
         accounts=accounts,
-        tokens=TokenService(store, clock, settings.token_cache_seconds),
+        tokens=TokenService(
+            store,
+            clock,
+            FailedAuthentications(clock, settings.token_failure_rate_per_second, settings.token_failure_burst),
+            settings.token_cache_seconds,
+        ),
         auth=auth,
         book=book,
         typing=typing,

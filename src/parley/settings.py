@@ -58,6 +58,8 @@ class Settings:
     offer_timeout_seconds: float = 30.0
     webtoken_rate_per_second: float = 5.0
     webtoken_rate_burst: int = 100
+    token_failure_rate_per_second: float = 0.2
+    token_failure_burst: int = 20
     web_token_seconds: int = 3600
     host: str = "127.0.0.1"
     port: int = 8080
@@ -122,6 +124,8 @@ class Settings:
             offer_timeout_seconds=num("PARLEY_OFFER_TIMEOUT_SECONDS", 30),
             webtoken_rate_per_second=num("PARLEY_WEBTOKEN_RATE_PER_SECOND", 5),
             webtoken_rate_burst=int(num("PARLEY_WEBTOKEN_RATE_BURST", 100)),
+            token_failure_rate_per_second=num("PARLEY_TOKEN_FAILURE_RATE_PER_SECOND", 0.2),
+            token_failure_burst=int(num("PARLEY_TOKEN_FAILURE_BURST", 20)),
             web_token_seconds=_web_token_seconds(int(num("PARLEY_WEB_TOKEN_SECONDS", 3600))),
             host=e.get("PARLEY_HOST", "127.0.0.1") or "127.0.0.1",
             port=_port(int(num("PARLEY_PORT", 8080))),

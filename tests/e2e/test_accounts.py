@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.server import Org, ServerProcess, running_server
@@ -223,6 +224,34 @@ def test_api_key_over_its_rate_gets_429_with_retry_after(tmp_path: Path) -> None
             assert limited.json()["code"] == 429
         finally:
             org.http.close()
+
+
+def test_failed_authentications_are_limited_per_client_and_per_address(tmp_path: Path) -> None:
+    env = {"PARLEY_TOKEN_FAILURE_RATE_PER_SECOND": "0.5", "PARLEY_TOKEN_FAILURE_BURST": "3"}
+    with running_server(tmp_path / "data", env) as server, httpx.Client(base_url=server.base_url) as http:
+        creds = server.bootstrap("guarded")
+
+        def token(secret: str, address: str, client_id: str = creds["clientId"]) -> httpx.Response:
+            # the test's own address is a trusted proxy, so X-Forwarded-For names the client
+            headers = {**basic(client_id, secret), "X-Forwarded-For": address}
+            return http.post(f"{TOKEN}?realm=guarded", data={"grant_type": "client_credentials"}, headers=headers)
+
+        failed = [token("wrong", f"198.51.100.{n}") for n in range(3)]
+        assert [r.status_code for r in failed] == [401] * 3
+        assert failed[0].headers.get_list("ratelimit-policy") == ['"client";q=3;w=6', '"address";q=3;w=6']
+        assert failed[2].headers.get_list("ratelimit")[0] == '"client";r=0;t=6'
+        # the client id is now refused from anywhere, even with its secret, before it is checked
+        limited = token(creds["clientSecret"], "192.0.2.50")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) == 2
+        assert limited.headers["ratelimit"] == '"client";r=0;t=6'
+        assert limited.json()["errors"][0]["reason"] == "rateLimited"
+        assert limited.json()["error"] == "too_many_attempts"
+
+        # one address failing with many client ids is refused too, other addresses are not
+        assert [token("x", "203.0.113.7", f"guess{n}").status_code for n in range(4)] == [401] * 3 + [429]
+        time.sleep(2)  # one failure of the client's drains
+        assert token(creds["clientSecret"], "192.0.2.51").status_code == 200
 
 
 def test_unknown_org_in_path_is_invalid_token(module_org: Org) -> None:

@@ -35,7 +35,7 @@ async def issue(
     scope: str | None = None,
 ) -> str:
     issued = await world.parley.tokens.issue(
-        realm, grant_type, client.client.client_id, client.secret if secret is None else secret, scope
+        realm, grant_type, client.client.client_id, client.secret if secret is None else secret, scope, "192.0.2.1"
     )
     return issued.access_token
 
@@ -62,7 +62,9 @@ async def auth_refusal(
 
 # -- issuing ------------------------------------------------------------------------------------
 async def test_a_token_without_a_scope_gets_every_scope_of_the_client(world: World, client: IssuedClient) -> None:
-    issued = await world.parley.tokens.issue("acme", "client_credentials", client.client.client_id, client.secret, None)
+    issued = await world.parley.tokens.issue(
+        "acme", "client_credentials", client.client.client_id, client.secret, None, "192.0.2.1"
+    )
     assert issued.scopes == {MESSAGING, STREAMING}
     assert issued.expires_in == EXPIRES_IN_SECONDS == 3599
     assert issued.access_token.startswith("pat_")
@@ -70,7 +72,7 @@ async def test_a_token_without_a_scope_gets_every_scope_of_the_client(world: Wor
 
 async def test_a_token_may_ask_for_a_subset_of_the_clients_scopes(world: World, client: IssuedClient) -> None:
     issued = await world.parley.tokens.issue(
-        "acme", "client_credentials", client.client.client_id, client.secret, f"  {STREAMING} "
+        "acme", "client_credentials", client.client.client_id, client.secret, f"  {STREAMING} ", "192.0.2.1"
     )
     assert issued.scopes == {STREAMING}
 

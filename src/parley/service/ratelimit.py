@@ -1,4 +1,5 @@
-"""Token buckets: per API key (contract 3), per client IP for web tokens (contract 7)."""
+"""Token buckets: per API key (contract 3), per client IP for web tokens (contract 7), and for
+failed client authentications per client id and per client IP (contract 1.2)."""
 
 from __future__ import annotations
 
@@ -45,8 +46,7 @@ class TokenBuckets:
         if self.unlimited:
             return Decision(True, self.burst, 0, 0)
         now = self.clock.monotonic()
-        tokens, at = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        tokens = self._level(key, now)
         if tokens >= 1.0:
             tokens -= 1.0
             allowed = True
@@ -55,6 +55,20 @@ class TokenBuckets:
         if len(self._buckets) >= self.max_keys and key not in self._buckets:
             self._forget_full(now)
         self._buckets[key] = (tokens, now)
+        return self._decision(allowed, tokens)
+
+    def peek(self, key: str) -> Decision:
+        """Whether ``take`` would allow one now, taking nothing."""
+        if self.unlimited:
+            return Decision(True, self.burst, 0, 0)
+        tokens = self._level(key, self.clock.monotonic())
+        return self._decision(tokens >= 1.0, tokens)
+
+    def _level(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) * self.rate)
+
+    def _decision(self, allowed: bool, tokens: float) -> Decision:
         missing = self.burst - tokens
         reset = math.ceil(missing / self.rate) if missing > 0 else 0
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate))

@@ -11,19 +11,60 @@ from parley.domain.errors import Unauthenticated
 from parley.domain.ids import hash_secret, new_secret, secret_matches
 from parley.service.cache import ExpiringCache
 from parley.service.ports import Store
+from parley.service.ratelimit import Decision, TokenBuckets
 
 TOKEN_LIFETIME_SECONDS: Final = 3600
 EXPIRES_IN_SECONDS: Final = 3599  # what the token endpoint advertises, as Alvaria does
 
 
-class OAuthError(Exception):
-    """An RFC 6749 section 5.2 error."""
+# A limit's name, its buckets and where the caller stands in them (for the RateLimit headers).
+LimitState = tuple[str, TokenBuckets, Decision]
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+
+class OAuthError(Exception):
+    """An RFC 6749 section 5.2 error (or a 429 of the failure limits, with ``retry_after``)."""
+
+    def __init__(
+        self, status: int, error: str, description: str, limits: tuple[LimitState, ...] = (), retry_after: int = 0
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
+        self.limits = limits
+        self.retry_after = retry_after
+
+
+class FailedAuthentications:
+    """Failed client authentications, counted per client id and per client IP. Once either has
+    none left, a request is refused before its secret is looked at, so guessing gains nothing."""
+
+    def __init__(self, clock: Clock, rate: float, burst: int) -> None:
+        self.by_client = TokenBuckets(clock, rate, burst)
+        self.by_address = TokenBuckets(clock, rate, burst)
+
+    def _counted(self, client_id: str | None, client_ip: str) -> list[tuple[str, TokenBuckets, str]]:
+        counted = [("address", self.by_address, client_ip)]
+        if client_id:
+            counted.insert(0, ("client", self.by_client, client_id))
+        return counted
+
+    def check(self, client_id: str | None, client_ip: str) -> None:
+        for name, buckets, key in self._counted(client_id, client_ip):
+            decision = buckets.peek(key)
+            if not decision.allowed:
+                raise OAuthError(
+                    429,
+                    "too_many_attempts",
+                    f"too many failed authentications from this {name}; retry in {decision.retry_after} s",
+                    ((name, buckets, decision),),
+                    decision.retry_after,
+                )
+
+    def failed(self, client_id: str | None, client_ip: str, description: str) -> OAuthError:
+        """Count a failure; the 401 to answer, saying how many attempts are left."""
+        limits = tuple((name, b, b.take(key)) for name, b, key in self._counted(client_id, client_ip))
+        return OAuthError(401, "invalid_client", description, limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +75,10 @@ class IssuedToken:
 
 
 class TokenService:
-    def __init__(self, store: Store, clock: Clock, cache_seconds: float = 0.0) -> None:
+    def __init__(self, store: Store, clock: Clock, failures: FailedAuthentications, cache_seconds: float = 0.0) -> None:
         self.store = store
         self.clock = clock
+        self.failures = failures
         # A client's record is read once per cache period, not once per token: a revocation
         # made by another process takes effect within it, as for access tokens.
         self._clients: ExpiringCache[str, OAuthClient | None] = ExpiringCache(clock, cache_seconds)
@@ -48,6 +90,7 @@ class TokenService:
         client_id: str | None,
         client_secret: str | None,
         scope: str | None,
+        client_ip: str,
     ) -> IssuedToken:
         if not realm:
             raise OAuthError(400, "invalid_request", "realm (the organization id) is required")
@@ -55,8 +98,9 @@ class TokenService:
             raise OAuthError(400, "invalid_request", "grant_type is required")
         if grant_type != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "only client_credentials is supported")
+        self.failures.check(client_id, client_ip)
         if not client_id or not client_secret:
-            raise OAuthError(401, "invalid_client", "client authentication is required")
+            raise self.failures.failed(client_id, client_ip, "client authentication is required")
         client = await self._client(client_id)
         if (
             client is None
@@ -64,7 +108,7 @@ class TokenService:
             or client.org_id != realm
             or not secret_matches(client_secret, client.secret_hash)
         ):
-            raise OAuthError(401, "invalid_client", "client authentication failed")
+            raise self.failures.failed(client_id, client_ip, "client authentication failed")
         if scope is None or not scope.strip():
             granted = client.scopes
         else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
 from parley.api.errors import error_body
+from parley.api.gate import ratelimit_headers
 from parley.api.http import Request, Response, Route
 from parley.api.schemas import TokenResponse
 from parley.domain.errors import Problem
@@ -39,11 +40,17 @@ def basic_credentials(header: str | None) -> tuple[str | None, str | None]:
 def oauth_error(exc: OAuthError) -> Response:
     # RFC 6749's fields, plus the contract's error body so every client finds what it expects.
     body: dict[str, object] = {"error": exc.error, "error_description": exc.description}
-    scope = "authorization" if exc.error == "invalid_client" else exc.error
-    body.update(error_body(exc.status, (Problem(scope, exc.error, exc.description),)))
+    limited = exc.status == 429
+    scope = "authorization" if limited or exc.error == "invalid_client" else exc.error
+    reason = "rateLimited" if limited else exc.error
+    body.update(error_body(exc.status, (Problem(scope, reason, exc.description),)))
     headers = [("cache-control", "no-store"), ("pragma", "no-cache")]
+    for name, buckets, decision in exc.limits:
+        headers += ratelimit_headers(name, buckets, decision)
     if exc.status == 401:
         headers.append(("www-authenticate", 'Basic realm="parley"'))
+    if limited:
+        headers.append(("retry-after", str(exc.retry_after)))
     return Response.json(body, exc.status, headers)
 
 
@@ -67,6 +74,7 @@ def routes(p: Parley) -> list[Route]:
                 client_id=client_id,
                 client_secret=secret,
                 scope=form.get("scope"),
+                client_ip=request.client_ip,
             )
         except OAuthError as exc:
             return oauth_error(exc)
@@ -90,6 +98,6 @@ def routes(p: Parley) -> list[Route]:
             response=TokenResponse,
             security=("basic",),
             content_type="application/x-www-form-urlencoded",
-            error_statuses=(400, 401),
+            error_statuses=(400, 401, 429),
         ),
     ]
