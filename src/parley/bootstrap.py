@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.api.app import ParleyASGI
-from parley.api.gate import Gate, Idempotency
+from parley.api.gate import WEBTOKEN_ORG_FACTOR, AgentPolicy, CustomerPolicy, Gate
 from parley.api.http import ClientTimeouts
+from parley.api.idempotency import Idempotency
 from parley.clock import Clock, SystemClock
 from parley.domain.interactions import ChannelType
 from parley.service.accounts import Accounts
@@ -33,7 +34,6 @@ TICK_SECONDS = 0.1
 PRESENCE_EVERY_TICKS = 10
 PURGE_EVERY_SECONDS = 3600.0
 IDEMPOTENCY_RETENTION = 24 * 3600.0
-WEBTOKEN_ORG_FACTOR = 10  # an org may mint this many times one IP's rate
 SLOW_STOP_SECONDS = 5.0
 
 
@@ -54,8 +54,6 @@ class Parley:
     webchat: WebChat
     gate: Gate
     health: Health
-    webtoken_ip_buckets: TokenBuckets
-    webtoken_org_buckets: TokenBuckets
     sms: SmsChannel | None = None  # None: no SMS gateway configured
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
@@ -114,7 +112,19 @@ class Parley:
     def asgi(self) -> ParleyASGI:
         from parley.api.routes import build_routers
 
-        router, websockets = build_routers(self)
+        router, websockets = build_routers(
+            gate=self.gate,
+            tokens=self.tokens,
+            accounts=self.accounts,
+            book=self.book,
+            engagement=self.engagement,
+            messaging=self.messaging,
+            streaming=self.streaming,
+            webchat=self.webchat,
+            sms=self.sms,
+            sms_webhook_secret=self.settings.sms_webhook_secret,
+            health=self.health,
+        )
         return ParleyASGI(
             router,
             self.settings.max_body_bytes,
@@ -167,8 +177,19 @@ def build(
     streaming = Streaming(engine, clock)
     streaming.on_user_gone.append(engagement.user_went_away)
     auth = Authenticator(store, clock, settings.token_cache_seconds)
+    webchat = WebChat(store, clock, accounts, book, engagement, settings.web_token_seconds)
+    customers = CustomerPolicy(
+        webchat,
+        TokenBuckets(clock, settings.webtoken_rate_per_second, settings.webtoken_rate_burst),
+        TokenBuckets(
+            clock,
+            settings.webtoken_rate_per_second * WEBTOKEN_ORG_FACTOR,
+            settings.webtoken_rate_burst * WEBTOKEN_ORG_FACTOR,
+        ),
+    )
     gate = Gate(
-        auth,
+        AgentPolicy(auth),
+        customers,
         TokenBuckets(clock, settings.rate_limit_per_second, settings.rate_limit_burst),
         TokenBuckets(clock, settings.rate_limit_per_second, settings.rate_limit_burst),
         Idempotency(store, clock),
@@ -193,15 +214,9 @@ def build(
         engagement=engagement,
         messaging=messaging,
         streaming=streaming,
-        webchat=WebChat(store, clock, accounts, book, engagement, settings.web_token_seconds),
+        webchat=webchat,
         gate=gate,
         health=Health({"storage": store.ping, "events": engine.ping}, lambda: streaming.stopping),
-        webtoken_ip_buckets=TokenBuckets(clock, settings.webtoken_rate_per_second, settings.webtoken_rate_burst),
-        webtoken_org_buckets=TokenBuckets(
-            clock,
-            settings.webtoken_rate_per_second * WEBTOKEN_ORG_FACTOR,
-            settings.webtoken_rate_burst * WEBTOKEN_ORG_FACTOR,
-        ),
         sms=sms,
     )
 

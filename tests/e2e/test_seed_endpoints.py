@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -340,6 +341,28 @@ def test_retry_with_the_same_idempotency_key_delivers_once(
     )
     errors = error(other, 422)
     assert errors[0] == {"scope": "idempotency-key", "reason": "idempotencyKeyReused", "message": errors[0]["message"]}
+
+
+def test_a_retry_is_the_same_request_when_its_decoded_body_is_the_same(
+    module_org: Org, ada: Agent, chat: tuple[Customer, str]
+) -> None:
+    customer, interaction = chat
+    customer.drain()
+    body = body_for("sendText", interaction, text="same request")
+    h = {**module_org.headers(ada.session_id, **{"Idempotency-Key": "k-decoded"}), "content-type": "application/json"}
+    compact = json.dumps(body, separators=(",", ":")).encode()
+    reordered = json.dumps(dict(reversed(body.items())), indent=2).encode()
+    first = post(module_org, ada, "sendText", None, headers=h, content=compact)
+    again = post(module_org, ada, "sendText", None, headers=h, content=reordered)
+    assert first.status_code == again.status_code == 202, again.text
+    assert first.headers["x-message-id"] == again.headers["x-message-id"]
+    assert len([e for e in customer.drain(wait=1) if e["payload"].get("text") == "same request"]) == 1
+    other_value = json.dumps({**body, "text": "same request!"}).encode()
+    assert error(post(module_org, ada, "sendText", None, headers=h, content=other_value), 422)[0]["reason"] == (
+        "idempotencyKeyReused"
+    )
+    other_path = post(module_org, ada, "sendUrl", body_for("sendUrl", interaction), headers=h)
+    assert error(other_path, 422)[0]["reason"] == "idempotencyKeyReused"
 
 
 def test_failed_request_is_not_remembered_for_its_idempotency_key(

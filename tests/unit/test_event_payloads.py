@@ -5,6 +5,7 @@ from __future__ import annotations
 from parley.clock import iso
 from parley.domain import events
 from parley.domain.interactions import ChannelType, EntityType, Interaction, Message, MessageKind
+from parley.domain.typing import Typist
 
 SENT_AT = 1_790_000_000.25
 
@@ -85,7 +86,7 @@ def test_a_contacts_url_has_no_user_id_and_carries_url_instead_of_text() -> None
 
 
 def test_composing_carries_its_expiry() -> None:
-    meta = {"entityName": "Ada", "entityType": "Agent", "userId": "ada", "orgId": "acme"}
+    meta = Typist("acme", EntityType.AGENT, "Ada", "ada")
     assert events.typing_payload("int_1", meta, "composing", 10, SENT_AT + 10) == {
         "interactionId": "int_1",
         "entityName": "Ada",
@@ -98,7 +99,7 @@ def test_composing_carries_its_expiry() -> None:
 
 
 def test_idle_has_no_expiry_time_and_a_contact_has_no_user_id() -> None:
-    payload = events.typing_payload("int_1", {"entityName": "Carol", "entityType": "Contact"}, "idle")
+    payload = events.typing_payload("int_1", Typist("acme", EntityType.CONTACT, "Carol"), "idle")
     assert payload == {"interactionId": "int_1", "entityName": "Carol", "entityType": "Contact", "state": "idle"}
 
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from parley.api.http import Response
+from parley.api.idempotency import Claim, Idempotency, posted
 from parley.clock import iso
 from parley.domain.errors import Gone, RuleViolation
 from parley.domain.interactions import CHAT_TEXT_LIMIT, EntityType, MessageKind
-from parley.service.idempotency import IdempotencyContext, IdempotentReplay
 from parley.service.messaging import Post
 from parley.service.ports import StreamSession
 from tests.unit.world import Contact, World
@@ -274,7 +275,7 @@ async def test_the_transcript_keeps_the_accepted_order_whispers_included(chat: C
 
 
 async def test_a_post_with_an_idempotency_key_stores_its_answer_with_the_message(chat: Chat) -> None:
-    idem = IdempotencyContext("key_1", "retry-1", "fingerprint")
+    idem = Claim("key_1", "retry-1", "fingerprint")
     post = Post(chat.interaction_id, MessageKind.TEXT, "once", EntityType.AGENT, "Ada")
     message = await chat.world.parley.messaging.user_post(chat.world.org_id, chat.ada_id, post, idem)
 
@@ -291,17 +292,20 @@ async def test_a_post_with_an_idempotency_key_stores_its_answer_with_the_message
 
 
 async def test_a_retry_with_the_same_key_replays_and_delivers_nothing_twice(chat: Chat) -> None:
+    """The retry finds no record when it looks, but another process commits the key first."""
     post = Post(chat.interaction_id, MessageKind.TEXT, "once", EntityType.AGENT, "Ada")
-    first = await chat.world.parley.messaging.user_post(
-        chat.world.org_id, chat.ada_id, post, IdempotencyContext("key_1", "retry-1", "fingerprint")
-    )
-    await chat.drain()
+    messaging = chat.world.parley.messaging
+    firsts = []
 
-    with pytest.raises(IdempotentReplay) as caught:
-        await chat.world.parley.messaging.user_post(
-            chat.world.org_id, chat.ada_id, post, IdempotencyContext("key_1", "retry-1", "fingerprint")
-        )
-    assert caught.value.record.headers == (("x-message-id", first.message_id),)
+    async def retry_after_another_process_posted() -> Response:
+        firsts.append(await messaging.user_post(chat.world.org_id, chat.ada_id, post, Claim("key_1", "retry-1", "fp")))
+        await chat.drain()
+        return posted(await messaging.user_post(chat.world.org_id, chat.ada_id, post, Claim("key_1", "retry-1", "fp")))
+
+    idempotency = Idempotency(chat.world.parley.store, chat.world.clock)
+    answer = await idempotency.run(Claim("key_1", "retry-1", "fp"), retry_after_another_process_posted)
+    [first] = firsts
+    assert answer.headers == [("x-message-id", first.message_id)]
     assert await chat.seen_by_carol() == []
     _, messages = await chat.world.parley.messaging.transcript(chat.world.org_id, chat.interaction_id)
     assert [m.message_id for m in messages] == [first.message_id]

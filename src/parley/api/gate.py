@@ -1,35 +1,29 @@
-"""What every agent-side request passes before its handler: authentication, rate limit, idempotency.
+"""What every request of the public API passes before its handler: its policy (an application's
+credentials, or a customer's web token), a rate limit, and idempotency.
 
 Everything a handler raises after the gate is rendered here so that the rate-limit headers of
-the bucket the request counted against are on every answer (contract 3).
+the bucket the request counted against are on every answer (contract 3). The replay record of
+an ``Idempotency-Key`` is written here too, from the answer the handler gave: use cases return
+domain results and never see a status or a header.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from parley.api.errors import render_error
-from parley.api.http import Request, Response
-from parley.clock import Clock
+from parley.api.http import Handler, Request, Response
+from parley.api.idempotency import Claim, Idempotency
 from parley.domain.accounts import Principal
-from parley.domain.errors import (
-    AlreadyExists,
-    InvalidRequest,
-    ParleyError,
-    Problem,
-    RateLimited,
-    RuleViolation,
-)
-from parley.service.idempotency import IdempotencyContext, IdempotentReplay, fingerprint
-from parley.service.ports import IdempotencyRecord, Store
+from parley.domain.errors import ParleyError, Problem, RateLimited
+from parley.domain.events import contact_owner
 from parley.service.ratelimit import Decision, TokenBuckets
 from parley.service.tokens import Authenticator
+from parley.service.webchat import WebChat
 
-MAX_IDEMPOTENCY_KEY: Final = 255
+WEBTOKEN_ORG_FACTOR: Final = 10  # an org may mint this many times one address's rate
 
 
 # Immutable through Final, with __init__ spelled out: see "Values on the hot path" in docs/architecture.md.
@@ -37,15 +31,31 @@ MAX_IDEMPOTENCY_KEY: Final = 255
 class AgentCall:
     request: Final[Request]
     principal: Final[Principal]
-    idempotency: Final[IdempotencyContext | None]
+    idempotency: Final[Claim | None]
 
-    def __init__(self, request: Request, principal: Principal, idempotency: IdempotencyContext | None) -> None:
+    def __init__(self, request: Request, principal: Principal, idempotency: Claim | None) -> None:
         self.request = request
         self.principal = principal
         self.idempotency = idempotency
 
 
+@dataclass(slots=True, init=False, unsafe_hash=True)
+class ContactCall:
+    request: Final[Request]
+    org_id: Final[str]
+    contact_id: Final[str]
+    idempotency: Final[Claim | None]
+
+    def __init__(self, request: Request, org_id: str, contact_id: str, idempotency: Claim | None) -> None:
+        self.request = request
+        self.org_id = org_id
+        self.contact_id = contact_id
+        self.idempotency = idempotency
+
+
+C = TypeVar("C", AgentCall, ContactCall)
 AgentHandler = Callable[[AgentCall], Awaitable[Response]]
+ContactHandler = Callable[[ContactCall], Awaitable[Response]]
 
 
 def ratelimit_policy(name: str, buckets: TokenBuckets) -> tuple[str, str]:
@@ -60,107 +70,64 @@ def ratelimit_headers(name: str, buckets: TokenBuckets, decision: Decision) -> l
     return [ratelimit_policy(name, buckets), ratelimit_state(name, decision)]
 
 
-def replay(record: IdempotencyRecord) -> Response:
-    return Response(record.status, record.body, list(record.headers))
+class AgentPolicy:
+    """An application's request: a bearer token and an API key that carry the route's scope."""
+
+    def __init__(self, auth: Authenticator) -> None:
+        self.auth = auth
+
+    async def principal(self, org_id: str, headers: dict[str, str], scope: str) -> Principal:
+        return await self.auth.authenticate(org_id, headers.get("authorization"), headers.get("x-api-key"), scope)
 
 
-class Idempotency:
-    """Serialises concurrent requests with one key in this process; the store's unique key does
-    the same across processes."""
+class CustomerPolicy:
+    """A customer's request: its web token names the contact; minting tokens is limited per
+    address and per organization."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self.store = store
-        self.clock = clock
-        self._running: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+    def __init__(self, webchat: WebChat, ip_buckets: TokenBuckets, org_buckets: TokenBuckets) -> None:
+        self.webchat = webchat
+        self.ip_buckets = ip_buckets
+        self.org_buckets = org_buckets
 
-    @staticmethod
-    def applies(request: Request) -> bool:
-        """Whether ``run`` has anything to do: a POST that carries an Idempotency-Key. Callers
-        skip it otherwise, which saves a coroutine and a closure on most requests."""
-        return request.method == "POST" and "idempotency-key" in request.headers
+    def contact_id(self, org_id: str, headers: dict[str, str]) -> str:
+        return self.webchat.verify(org_id, headers.get("authorization"))
 
-    async def run(
-        self,
-        request: Request,
-        owner: str,
-        handler: Callable[[IdempotencyContext | None], Awaitable[Response]],
-    ) -> Response:
-        if not self.applies(request):
-            return await handler(None)
-        key = request.headers["idempotency-key"]
-        if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-            raise InvalidRequest.of(
-                "idempotency-key",
-                "invalidIdempotencyKey",
-                f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY} printable characters",
-            )
-        ctx = IdempotencyContext(owner, key, fingerprint(request.method, request.path, request.body))
-        slot = (owner, key)
-        lock, users = self._running.get(slot, (asyncio.Lock(), 0))
-        self._running[slot] = (lock, users + 1)
-        try:
-            async with lock:
-                existing = await self.store.get_idempotency(owner, key)
-                if existing is not None:
-                    return self._answer(existing, ctx)
-                try:
-                    response = await handler(ctx)
-                except IdempotentReplay as exc:
-                    return self._answer(exc.record, ctx)
-                if 200 <= response.status < 300 and not ctx.stored:
-                    await self._remember(ctx, response)
-                return response
-        finally:
-            lock, users = self._running[slot]
-            if users == 1:
-                del self._running[slot]
-            else:
-                self._running[slot] = (lock, users - 1)
-
-    def _answer(self, record: IdempotencyRecord, ctx: IdempotencyContext) -> Response:
-        if record.fingerprint != ctx.fingerprint:
-            raise RuleViolation(
-                Problem(
-                    "idempotency-key",
-                    "idempotencyKeyReused",
-                    "this Idempotency-Key was used with another method, path or body",
+    def may_mint(self, org_id: str, client_ip: str) -> None:
+        for buckets, key, what in (
+            (self.ip_buckets, f"{org_id}|{client_ip}", "this address"),
+            (self.org_buckets, org_id, "this organization"),
+        ):
+            decision = buckets.take(key)
+            if not decision.allowed:
+                raise RateLimited(
+                    Problem("webToken", "rateLimited", f"too many web tokens for {what}; retry later"),
+                    retry_after=decision.retry_after,
                 )
-            )
-        return replay(record)
-
-    async def _remember(self, ctx: IdempotencyContext, response: Response) -> None:
-        headers = tuple(response.headers)
-        # A concurrent request in another process stored it first: its answer is equivalent.
-        with contextlib.suppress(AlreadyExists):
-            await self.store.put_idempotency(ctx.record(response.status, headers, response.body, self.clock.now()))
 
 
 class Gate:
     def __init__(
         self,
-        auth: Authenticator,
+        agents: AgentPolicy,
+        customers: CustomerPolicy,
         buckets: TokenBuckets,
         typing_buckets: TokenBuckets,
         idempotency: Idempotency,
     ) -> None:
-        self.auth = auth
+        self.agents = agents
+        self.customers = customers
         self.buckets = buckets
         self.typing_buckets = typing_buckets
         self.idempotency = idempotency
 
-    def agent(
-        self, scope: str, handler: AgentHandler, typing: bool = False
-    ) -> Callable[[Request], Awaitable[Response]]:
+    def agent(self, scope: str, handler: AgentHandler, typing: bool = False) -> Handler:
+        """An application's request, limited per API key (typing in a bucket of its own)."""
         buckets = self.typing_buckets if typing else self.buckets
         name = "typing" if typing else "key"
-
         policy = ratelimit_policy(name, buckets)
 
         async def guarded(request: Request) -> Response:
-            headers = request.headers
-            principal = await self.auth.authenticate(
-                request.path_params["orgId"], headers.get("authorization"), headers.get("x-api-key"), scope
-            )
+            principal = await self.agents.principal(request.path_params["orgId"], request.headers, scope)
             decision = buckets.take(principal.api_key_id)
             limit = [policy, ratelimit_state(name, decision)]
             if not decision.allowed:
@@ -170,17 +137,38 @@ class Gate:
                 )
                 return render_error(limited, limit)
             try:
-                if self.idempotency.applies(request):
-                    response = await self.idempotency.run(
-                        request,
-                        principal.api_key_id,
-                        lambda idem: handler(AgentCall(request, principal, idem)),
-                    )
-                else:
-                    response = await handler(AgentCall(request, principal, None))
+                claim = self.idempotency.claim(request, principal.api_key_id)
+                response = await self._pass(handler, AgentCall(request, principal, claim), claim)
             except ParleyError as exc:
                 response = render_error(exc)
             response.headers.extend(limit)
             return response
 
         return guarded
+
+    def customer(self, handler: ContactHandler) -> Handler:
+        """A customer's request, named by its web token."""
+
+        async def guarded(request: Request) -> Response:
+            org_id = request.path_params["orgId"]
+            try:
+                contact_id = self.customers.contact_id(org_id, request.headers)
+                claim = self.idempotency.claim(request, contact_owner(contact_id))
+                return await self._pass(handler, ContactCall(request, org_id, contact_id, claim), claim)
+            except ParleyError as exc:
+                return render_error(exc)
+
+        return guarded
+
+    def minting(self, handler: Handler) -> Handler:
+        """The web-token endpoint: anyone may ask, within the minting limits."""
+
+        async def limited(request: Request) -> Response:
+            self.customers.may_mint(request.path_params["orgId"], request.client_ip)
+            return await handler(request)
+
+        return limited
+
+    def _pass(self, handler: Callable[[C], Awaitable[Response]], call: C, claim: Claim | None) -> Awaitable[Response]:
+        # Returns the awaitable instead of awaiting it: one coroutine fewer per request.
+        return handler(call) if claim is None else self.idempotency.run(claim, lambda: handler(call))

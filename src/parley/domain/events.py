@@ -6,6 +6,7 @@ from typing import Any, Final
 
 from parley.clock import iso
 from parley.domain.interactions import EntityType, Interaction, Message, MessageKind
+from parley.domain.typing import Typist
 
 OFFERED: Final = "engagementCenter.Offered"
 ACCEPT_TIMEOUT: Final = "engagementCenter.AcceptCallTimeout"
@@ -58,18 +59,18 @@ def message_event(message: Message, interaction: Interaction) -> tuple[str, dict
 
 def typing_payload(
     interaction_id: str,
-    meta: dict[str, Any],
+    typist: Typist,
     state: str,
     expires_after: int | None = None,
     expires_at: float | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "interactionId": interaction_id,
-        "entityName": meta["entityName"],
-        "entityType": meta["entityType"],
+        "entityName": typist.entity_name,
+        "entityType": str(typist.entity_type),
     }
-    if meta.get("userId"):
-        payload["userId"] = meta["userId"]
+    if typist.user_id:
+        payload["userId"] = typist.user_id
     payload["state"] = state
     if expires_after is not None:
         payload["expiresAfterSeconds"] = expires_after

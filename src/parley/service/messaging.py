@@ -8,7 +8,7 @@ from typing import Final
 
 from parley.clock import Clock
 from parley.domain import events
-from parley.domain.errors import AlreadyExists, RuleViolation
+from parley.domain.errors import RuleViolation
 from parley.domain.ids import new_id
 from parley.domain.interactions import (
     CHAT_TEXT_LIMIT,
@@ -18,9 +18,9 @@ from parley.domain.interactions import (
     Message,
     MessageKind,
 )
-from parley.service.idempotency import IdempotencyContext, IdempotentReplay
+from parley.domain.typing import Typist
 from parley.service.interactions import InteractionBook
-from parley.service.ports import EventEngine, Store
+from parley.service.ports import EventEngine, IdempotentWrite, Store
 from parley.service.typing import Typing
 
 # An outbound channel (SMS) checks a text or URL before it is stored and delivers it after. A
@@ -69,7 +69,7 @@ class Messaging:
         self.text_checks: dict[ChannelType, TextCheck] = {ChannelType.CHAT: check_chat_text}
         self.deliverers: dict[ChannelType, Deliver] = {}
 
-    async def user_post(self, org_id: str, user_id: str, post: Post, idem: IdempotencyContext | None) -> Message:
+    async def user_post(self, org_id: str, user_id: str, post: Post, idem: IdempotentWrite | None) -> Message:
         interaction = await self.book.get(org_id, post.interaction_id)
         interaction.check_user_may_send(user_id, post.entity_type)
         return await self._post(interaction, post, user_id, events.user_owner(user_id), idem)
@@ -81,7 +81,7 @@ class Messaging:
         interaction_id: str,
         kind: MessageKind,
         body: str,
-        idem: IdempotencyContext | None,
+        idem: IdempotentWrite | None,
     ) -> Message:
         interaction = await self.book.get_for_contact(org_id, interaction_id, contact_id)
         interaction.check_contact_may_send()
@@ -94,7 +94,7 @@ class Messaging:
         post: Post,
         user_id: str | None,
         sender: str,
-        idem: IdempotencyContext | None,
+        idem: IdempotentWrite | None,
     ) -> Message:
         # A whisper never leaves Parley, so chat's rules are the ones that apply to it.
         whisper = post.entity_type is EntityType.MONITOR
@@ -116,18 +116,9 @@ class Messaging:
             user_id,
             now,
         )
-        record = None
-        if idem is not None:
-            record = idem.record(202, (("x-message-id", message.message_id),), b"", now)
-            idem.stored = True
-        try:
-            await self.store.add_message(message, record)
-        except AlreadyExists as exc:
-            if idem is not None and exc.reason == "idempotencyKeyExists":
-                existing = await self.store.get_idempotency(idem.owner, idem.key)
-                if existing is not None:
-                    raise IdempotentReplay(existing) from None
-            raise
+        # With a key, its replay record commits with the message; a key another request
+        # committed first raises AlreadyExists("idempotencyKeyExists") for the edge to replay.
+        await self.store.add_message(message, None if idem is None else idem.record(message))
         name, payload = events.message_event(message, interaction)
         await self.engine.publish(
             interaction.org_id, events.audience(interaction, contact=not message.is_whisper), name, payload
@@ -149,14 +140,14 @@ class Messaging:
     ) -> None:
         interaction = await self.book.get(org_id, interaction_id)
         interaction.check_user_may_send(user_id, entity_type)
-        meta = {"entityName": entity_name, "entityType": str(entity_type), "userId": user_id}
-        await self.typing.composing(interaction, events.user_owner(user_id), meta, expires_after)
+        typist = Typist(org_id, entity_type, entity_name, user_id)
+        await self.typing.composing(interaction, events.user_owner(user_id), typist, expires_after)
 
     async def contact_typing(self, org_id: str, contact_id: str, interaction_id: str, expires_after: int) -> None:
         interaction = await self.book.get_for_contact(org_id, interaction_id, contact_id)
         interaction.check_contact_may_send()
-        meta = {"entityName": interaction.contact_name, "entityType": str(EntityType.CONTACT)}
-        await self.typing.composing(interaction, events.contact_owner(contact_id), meta, expires_after)
+        typist = Typist(org_id, EntityType.CONTACT, interaction.contact_name)
+        await self.typing.composing(interaction, events.contact_owner(contact_id), typist, expires_after)
 
     async def transcript(self, org_id: str, interaction_id: str) -> tuple[Interaction, list[Message]]:
         interaction = await self.book.get(org_id, interaction_id)

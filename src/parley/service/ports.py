@@ -12,7 +12,7 @@ from typing import Any, Final, Protocol
 from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
-from parley.domain.typing import TypingKey
+from parley.domain.typing import TypingKey, Typist
 
 # --------------------------------------------------------------------------------------------
 # Storage
@@ -25,11 +25,18 @@ class IdempotencyRecord:
 
     api_key_id: str  # the API key (or web-token subject) the key is scoped to
     key: str
-    fingerprint: str  # hash of method + path + body; a reuse with another fingerprint is refused
+    fingerprint: str  # hash of method + path + decoded body; a reuse with another one is refused
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     created_at: float
+
+
+class IdempotentWrite(Protocol):
+    """A message write that carries an ``Idempotency-Key``: the edge says what its replay
+    record is, and the store commits that record with the message."""
+
+    def record(self, message: Message) -> IdempotencyRecord: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,9 +297,9 @@ class EventEngine(Protocol):
     async def acknowledge(self, session_id: str, sequence_number: int) -> None: ...
 
     # Typing state (contract section 3), as ``parley.domain.typing.TypingTracker`` does it.
-    # Keys are (interaction id, sender id); ``meta`` is what the idle event must say about
-    # the sender (entityName, entityType, userId, org id), stored with the state.
-    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]) -> bool: ...
-    async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None: ...
-    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, dict[str, Any]]]: ...
-    async def typing_expire(self, now: float) -> list[tuple[TypingKey, dict[str, Any]]]: ...
+    # Keys are (interaction id, sender id); the ``Typist`` is what the idle event must say about
+    # the sender, stored with the state.
+    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, typist: Typist) -> bool: ...
+    async def typing_stop(self, key: TypingKey) -> Typist | None: ...
+    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, Typist]]: ...
+    async def typing_expire(self, now: float) -> list[tuple[TypingKey, Typist]]: ...

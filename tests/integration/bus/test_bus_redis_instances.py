@@ -8,6 +8,8 @@ import time
 import pytest
 
 from parley.clock import FakeClock
+from parley.domain.interactions import EntityType
+from parley.domain.typing import Typist
 from parley.service.ports import Envelope, SessionDropped
 from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
@@ -77,7 +79,7 @@ async def test_only_one_instance_reports_a_swept_session(make_engine: MakeEngine
 
 async def test_typing_state_is_shared(make_engine: MakeEngine) -> None:
     a, b = await make_engine(), await make_engine()
-    meta = {"entityName": "Alice", "entityType": "Agent", "userId": "u1", "orgId": "org1"}
+    meta = Typist("org1", EntityType.AGENT, "Alice", "u1")
     assert await a.typing_composing(("i1", "u1"), 10, 100.0, meta)
     assert not await b.typing_composing(("i1", "u1"), 10, 100.5, meta)
     expired = await asyncio.gather(a.typing_expire(111.0), b.typing_expire(111.0))

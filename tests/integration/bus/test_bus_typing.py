@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from parley.domain.interactions import EntityType
+from parley.domain.typing import Typist
 from parley.service.ports import EventEngine
 
 T0 = 1_790_000_000.0
-ALICE = {"entityName": "Alice", "entityType": "Agent", "userId": "u1", "orgId": "org1"}
-BOB = {"entityName": "Bob", "entityType": "Agent", "userId": "u2", "orgId": "org1"}
+ALICE = Typist("org1", EntityType.AGENT, "Alice", "u1")
+BOB = Typist("org1", EntityType.AGENT, "Bob", "u2")
 
 
 async def test_composing_is_forwarded_and_quick_renewals_are_absorbed(engine: EventEngine) -> None:

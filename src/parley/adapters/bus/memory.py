@@ -20,7 +20,7 @@ import msgspec
 from parley.adapters.bus import reasons
 from parley.clock import Clock, iso
 from parley.domain.ids import new_id
-from parley.domain.typing import TypingKey, TypingTracker
+from parley.domain.typing import TypingKey, TypingTracker, Typist
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
 _encode_json: Final = msgspec.json.Encoder().encode
@@ -214,16 +214,16 @@ class MemoryEventEngine:
 
     # typing
 
-    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]) -> bool:
-        return self._typing.composing(key, expires_after, now, meta)
+    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, typist: Typist) -> bool:
+        return self._typing.composing(key, expires_after, now, typist)
 
-    async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None:
+    async def typing_stop(self, key: TypingKey) -> Typist | None:
         return self._typing.stop(key)
 
-    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, dict[str, Any]]]:
+    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, Typist]]:
         return self._typing.stop_interaction(interaction_id)
 
-    async def typing_expire(self, now: float) -> list[tuple[TypingKey, dict[str, Any]]]:
+    async def typing_expire(self, now: float) -> list[tuple[TypingKey, Typist]]:
         return self._typing.expire(now)
 
     # internals

@@ -20,7 +20,8 @@ from parley.adapters.bus import redis_scripts
 from parley.adapters.bus.redis_wakeups import Wakeups, close_within
 from parley.clock import Clock, iso
 from parley.domain.ids import new_id
-from parley.domain.typing import MAX_EXPIRES_SECONDS, TypingKey
+from parley.domain.interactions import ENTITY_TYPE_OF
+from parley.domain.typing import MAX_EXPIRES_SECONDS, TypingKey, Typist
 from parley.service.ports import Envelope, Reset, SessionDropped, StreamSession
 
 SWEEP_BATCH = 500
@@ -28,7 +29,16 @@ _SEP = "\x1f"
 
 _blob = msgspec.json.Encoder()
 _unblob = msgspec.json.Decoder(tuple[str, str, str, dict[str, Any]])
-_meta = msgspec.json.Decoder(dict[str, Any])
+_typist = msgspec.json.Decoder(tuple[str, str, str, str | None])
+
+
+def _typist_blob(typist: Typist) -> bytes:
+    return _blob.encode((typist.org_id, str(typist.entity_type), typist.entity_name, typist.user_id))
+
+
+def _typist_of(blob: bytes) -> Typist:
+    org_id, entity_type, entity_name, user_id = _typist.decode(blob)
+    return Typist(org_id, ENTITY_TYPE_OF[entity_type], entity_name, user_id)
 
 
 class RedisEventEngine:
@@ -190,25 +200,25 @@ class RedisEventEngine:
 
     # typing
 
-    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, meta: dict[str, Any]) -> bool:
+    async def typing_composing(self, key: TypingKey, expires_after: int, now: float, typist: Typist) -> bool:
         expires_at = now + max(1, min(MAX_EXPIRES_SECONDS, expires_after))
-        forwarded = await self._typing(self._composing, now, key[0], key[1], repr(expires_at), _blob.encode(meta))
+        forwarded = await self._typing(self._composing, now, key[0], key[1], repr(expires_at), _typist_blob(typist))
         return bool(forwarded)
 
-    async def typing_stop(self, key: TypingKey) -> dict[str, Any] | None:
-        meta = await self._run(self._stop, *key)
-        return None if meta is None else _meta.decode(meta)
+    async def typing_stop(self, key: TypingKey) -> Typist | None:
+        blob = await self._run(self._stop, *key)
+        return None if blob is None else _typist_of(blob)
 
-    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, dict[str, Any]]]:
+    async def typing_stop_interaction(self, interaction_id: str) -> list[tuple[TypingKey, Typist]]:
         flat = await self._run(self._stop_interaction, interaction_id)
-        return [((interaction_id, flat[i].decode()), _meta.decode(flat[i + 1])) for i in range(0, len(flat), 2)]
+        return [((interaction_id, flat[i].decode()), _typist_of(flat[i + 1])) for i in range(0, len(flat), 2)]
 
-    async def typing_expire(self, now: float) -> list[tuple[TypingKey, dict[str, Any]]]:
+    async def typing_expire(self, now: float) -> list[tuple[TypingKey, Typist]]:
         flat = await self._typing(self._expire, now)
-        expired: list[tuple[TypingKey, dict[str, Any]]] = []
+        expired: list[tuple[TypingKey, Typist]] = []
         for i in range(0, len(flat), 2):
             interaction_id, sender = flat[i].decode().split(_SEP, 1)
-            expired.append(((interaction_id, sender), _meta.decode(flat[i + 1])))
+            expired.append(((interaction_id, sender), _typist_of(flat[i + 1])))
         return expired
 
     async def _typing(self, script: AsyncScript, now: float, *args: EncodableT) -> Any:

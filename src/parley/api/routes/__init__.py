@@ -1,36 +1,61 @@
-"""Every route of the API, in one list per protocol."""
+"""Every route of the API, in one list per protocol; each routes module is given what it uses."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 
+from parley.api.gate import Gate
 from parley.api.http import Router
 from parley.api.openapi import build_openapi
-from parley.api.routes import docs, engagement, messaging, provisioning, public_chat, sms, streaming, tokens
+from parley.api.routes import docs as docs_routes
+from parley.api.routes import engagement as engagement_routes
+from parley.api.routes import messaging as messaging_routes
+from parley.api.routes import provisioning as provisioning_routes
+from parley.api.routes import public_chat as public_chat_routes
+from parley.api.routes import sms as sms_routes
+from parley.api.routes import streaming as streaming_routes
+from parley.api.routes import tokens as tokens_routes
+from parley.service.accounts import Accounts
+from parley.service.engagement import Engagement
+from parley.service.health import Health
+from parley.service.interactions import InteractionBook
+from parley.service.messaging import Messaging
+from parley.service.sms import SmsChannel
+from parley.service.streaming import Streaming
+from parley.service.tokens import TokenService
+from parley.service.webchat import WebChat
 from parley.web import pages, static_routes
 
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
 
-
-def build_routers(p: Parley) -> tuple[Router, Router]:
-    stream_http, stream_ws = streaming.routes(p)
-    public_http, public_ws = public_chat.routes(p)
+def build_routers(
+    *,
+    gate: Gate,
+    tokens: TokenService,
+    accounts: Accounts,
+    book: InteractionBook,
+    engagement: Engagement,
+    messaging: Messaging,
+    streaming: Streaming,
+    webchat: WebChat,
+    sms: SmsChannel | None,
+    sms_webhook_secret: str,
+    health: Health,
+) -> tuple[Router, Router]:
+    stream_http, stream_ws = streaming_routes.routes(gate, accounts, streaming)
+    public_http, public_ws = public_chat_routes.routes(gate, streaming, webchat, messaging, book, engagement)
     http = [
-        *tokens.routes(p),
-        *messaging.routes(p),
+        *tokens_routes.routes(tokens),
+        *messaging_routes.routes(gate, accounts, streaming, messaging),
         *stream_http,
-        *engagement.routes(p),
+        *engagement_routes.routes(gate, accounts, streaming, book, engagement, messaging),
         *public_http,
-        *provisioning.routes(p),
-        *sms.routes(p),
+        *provisioning_routes.routes(gate, accounts),
+        *sms_routes.routes(gate, sms, sms_webhook_secret),
     ]
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))
     router, ws_router = Router(), Router()
-    for route in [*http, *docs.routes(p, openapi), *static_routes(), *pages.routes()]:
+    for route in [*http, *docs_routes.routes(openapi, health), *static_routes(), *pages.routes()]:
         router.add(route)
     for route in ws:
         ws_router.add(route)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from parley.api.http import Request, Response, Route
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
+from parley.service.health import Health
 
 DOCS_PAGE = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -16,18 +12,18 @@ DOCS_PAGE = b"""<!doctype html>
 <script src="/static/docs.js" defer></script></body></html>"""
 
 
-def routes(p: Parley, openapi: bytes) -> list[Route]:
+def routes(openapi: bytes, health: Health) -> list[Route]:
     async def openapi_json(request: Request) -> Response:
         return Response(200, openapi, [("content-type", "application/json"), ("cache-control", "no-cache")])
 
     async def docs(request: Request) -> Response:
         return Response(200, DOCS_PAGE, [("content-type", "text/html; charset=utf-8")])
 
-    async def health(request: Request) -> Response:
+    async def alive(request: Request) -> Response:
         return Response.json({"status": "ok"})
 
     async def ready(request: Request) -> Response:
-        readiness = await p.health.readiness()
+        readiness = await health.readiness()
         body = {"status": readiness.status, "checks": readiness.checks}
         if readiness.ready:
             return Response.json(body)
@@ -36,6 +32,6 @@ def routes(p: Parley, openapi: bytes) -> list[Route]:
     return [
         Route("GET", "/openapi.json", openapi_json, "This OpenAPI document", "Meta", hidden=True),
         Route("GET", "/docs", docs, "Readable API documentation", "Meta", hidden=True),
-        Route("GET", "/healthz", health, "Liveness: the process answers (no dependency asked)", "Meta", hidden=True),
+        Route("GET", "/healthz", alive, "Liveness: the process answers (no dependency asked)", "Meta", hidden=True),
         Route("GET", "/readyz", ready, "Readiness: storage and the event engine answer", "Meta", hidden=True),
     ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from parley.api.gate import AgentCall
+from parley.api.gate import AgentCall, Gate
 from parley.api.http import Response, Route
 from parley.api.routes.common import ORG, json_body, optional_json_body
 from parley.api.schemas import Empty, NotReady, OfferAnswer, Ready, Transcript
@@ -13,9 +13,11 @@ from parley.domain.accounts import Scope, User
 from parley.domain.errors import InvalidRequest
 from parley.domain.events import user_owner
 from parley.domain.interactions import Message, MessageKind
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
+from parley.service.accounts import Accounts
+from parley.service.engagement import Engagement
+from parley.service.interactions import InteractionBook
+from parley.service.messaging import Messaging
+from parley.service.streaming import Streaming
 
 BASE = ORG + "/engagementCenter"
 SCOPE = Scope.ENGAGEMENT_CENTER.value
@@ -35,61 +37,68 @@ def transcript_entry(m: Message) -> dict[str, Any]:
     return entry
 
 
-def routes(p: Parley) -> list[Route]:
+def routes(
+    gate: Gate,
+    accounts: Accounts,
+    streaming: Streaming,
+    book: InteractionBook,
+    engagement: Engagement,
+    messaging: Messaging,
+) -> list[Route]:
     async def path_user(call: AgentCall) -> User:
         org_id = call.principal.org_id
-        user = await p.accounts.require_user(org_id, call.request.path_params["userId"])
-        await p.streaming.require(org_id, call.request.headers.get("via-client-sessionid"), user_owner(user.user_id))
+        user = await accounts.require_user(org_id, call.request.path_params["userId"])
+        await streaming.require(org_id, call.request.headers.get("via-client-sessionid"), user_owner(user.user_id))
         return user
 
     async def session_user(call: AgentCall) -> User:
         """For interaction paths: the interaction must exist (404), then the session names the actor."""
         org_id = call.principal.org_id
-        await p.book.get(org_id, call.request.path_params["interactionId"])
-        session = await p.streaming.require(org_id, call.request.headers.get("via-client-sessionid"))
+        await book.get(org_id, call.request.path_params["interactionId"])
+        session = await streaming.require(org_id, call.request.headers.get("via-client-sessionid"))
         if session.user_id is None:
             raise InvalidRequest.of("via-client-sessionid", "invalidSession", "this is not a user's session")
-        return await p.accounts.require_user(org_id, session.user_id)
+        return await accounts.require_user(org_id, session.user_id)
 
     async def ready(call: AgentCall) -> Response:
         user = await path_user(call)
         body = optional_json_body(call.request, Ready)
-        await p.engagement.ready(user.org_id, user.user_id, body.maxConcurrent)
+        await engagement.ready(user.org_id, user.user_id, body.maxConcurrent)
         return Response(202)
 
     async def not_ready(call: AgentCall) -> Response:
         user = await path_user(call)
         body = optional_json_body(call.request, NotReady)
-        await p.engagement.not_ready(user.org_id, user.user_id, body.reasonId)
+        await engagement.not_ready(user.org_id, user.user_id, body.reasonId)
         return Response(202)
 
     async def accept(call: AgentCall) -> Response:
         user = await session_user(call)
         body = json_body(call.request, OfferAnswer)
-        await p.engagement.accept(user, call.request.path_params["interactionId"], body.ehubSessionId)
+        await engagement.accept(user, call.request.path_params["interactionId"], body.ehubSessionId)
         return Response(202)
 
     async def reject(call: AgentCall) -> Response:
         user = await session_user(call)
         body = json_body(call.request, OfferAnswer)
-        await p.engagement.reject(user, call.request.path_params["interactionId"], body.ehubSessionId)
+        await engagement.reject(user, call.request.path_params["interactionId"], body.ehubSessionId)
         return Response(202)
 
     async def disconnect(call: AgentCall) -> Response:
         user = await session_user(call)
         optional_json_body(call.request, Empty)
-        await p.engagement.disconnect_user(user, call.request.path_params["interactionId"])
+        await engagement.disconnect_user(user, call.request.path_params["interactionId"])
         return Response(202)
 
     async def monitor(call: AgentCall) -> Response:
         user = await session_user(call)
         optional_json_body(call.request, Empty)
-        await p.engagement.monitor(user, call.request.path_params["interactionId"])
+        await engagement.monitor(user, call.request.path_params["interactionId"])
         return Response(202)
 
     async def transcript(call: AgentCall) -> Response:
         await session_user(call)
-        interaction, messages = await p.messaging.transcript(
+        interaction, messages = await messaging.transcript(
             call.principal.org_id, call.request.path_params["interactionId"]
         )
         return Response.json(
@@ -105,7 +114,7 @@ def routes(p: Parley) -> list[Route]:
         return Route(
             method,
             BASE + path,
-            p.gate.agent(SCOPE, handler),
+            gate.agent(SCOPE, handler),
             summary,
             "Engagement Center",
             security=("bearer",),

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from parley.api.gate import AgentCall
+from parley.api.gate import AgentCall, Gate
 from parley.api.http import Response, Route
 from parley.api.routes.common import ORG, json_body
 from parley.api.schemas import CreateUser, UserList, UserQuery, UserRecord
 from parley.api.validation import convert
 from parley.domain.accounts import Scope, User
-from parley.service.accounts import NewUser
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
+from parley.service.accounts import Accounts, NewUser
 
 PATH = ORG + "/provisioning/users"
 SCOPE = Scope.PROVISIONING.value
@@ -30,10 +27,10 @@ def user_record(user: User) -> dict[str, Any]:
     }
 
 
-def routes(p: Parley) -> list[Route]:
+def routes(gate: Gate, accounts: Accounts) -> list[Route]:
     async def list_users(call: AgentCall) -> Response:
         query = convert(dict(call.request.query), UserQuery)
-        page = await p.accounts.find_users(
+        page = await accounts.find_users(
             call.principal.org_id,
             query.email,
             query.preferredNameValue,
@@ -47,7 +44,7 @@ def routes(p: Parley) -> list[Route]:
 
     async def create_user(call: AgentCall) -> Response:
         body = json_body(call.request, CreateUser)
-        user = await p.accounts.create_user(
+        user = await accounts.create_user(
             call.principal.org_id,
             NewUser(body.firstName, body.lastName, body.email, body.preferredName, tuple(body.roles)),
         )
@@ -57,7 +54,7 @@ def routes(p: Parley) -> list[Route]:
         Route(
             "GET",
             PATH,
-            p.gate.agent(SCOPE, list_users),
+            gate.agent(SCOPE, list_users),
             "Find users",
             "Provisioning",
             response=UserList,
@@ -68,7 +65,7 @@ def routes(p: Parley) -> list[Route]:
         Route(
             "POST",
             PATH,
-            p.gate.agent(SCOPE, create_user),
+            gate.agent(SCOPE, create_user),
             "Create a user",
             "Provisioning",
             body=CreateUser,

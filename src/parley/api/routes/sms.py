@@ -7,22 +7,20 @@ taken, and use the contract's error body for everything they refuse.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from msgspec import Meta, Struct
 
 from parley.adapters.channels.kannel.callbacks import parse_dlr, parse_mo
 from parley.adapters.channels.kannel.config import DLR_PATH, MO_PATH
-from parley.api.gate import AgentCall
+from parley.api.gate import AgentCall, Gate
 from parley.api.http import Request, Response, Route
 from parley.api.routes.common import ORG, json_body
 from parley.domain.accounts import Scope
 from parley.domain.interactions import CHAT_TEXT_LIMIT
 from parley.domain.sms import plan_sms
+from parley.service.sms import SmsChannel
 from parley.settings import SMS_WEBHOOK_PATH
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
 
 
 class SmsPreviewParms(Struct):
@@ -37,7 +35,9 @@ class SmsPreview(Struct):
     charactersForcingUcs2: list[str]
 
 
-def routes(p: Parley) -> list[Route]:
+def routes(gate: Gate, sms: SmsChannel | None, secret: str) -> list[Route]:
+    """``sms`` is None when no gateway is configured: only the preview is served."""
+
     async def preview(call: AgentCall) -> Response:
         plan = plan_sms(json_body(call.request, SmsPreviewParms).text)
         return Response.json(
@@ -48,7 +48,7 @@ def routes(p: Parley) -> list[Route]:
         Route(
             "POST",
             ORG + "/messaging/sms/preview",
-            p.gate.agent(Scope.MESSAGING.value, preview),
+            gate.agent(Scope.MESSAGING.value, preview),
             "SMS preview: the encoding and segment count a text would take as SMS",
             "Messaging",
             body=SmsPreviewParms,
@@ -58,10 +58,8 @@ def routes(p: Parley) -> list[Route]:
             error_statuses=(400, 401, 405, 413, 415, 429, 500),
         )
     ]
-    sms = p.sms
     if sms is None:
         return found
-    secret = p.settings.sms_webhook_secret
 
     def query(request: Request) -> str:
         # Kannel encodes the text in the charset it names, not necessarily UTF-8.

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from parley.api.gate import AgentCall
+from parley.api.gate import AgentCall, Gate
 from parley.api.http import Response, Route
 from parley.api.routes.common import ORG, json_body, long_poll, sse
 from parley.api.schemas import Acknowledge, CreateSession, EventBatch, EventQuery, SessionInfo
 from parley.clock import iso
 from parley.domain.accounts import Scope
 from parley.domain.errors import InvalidRequest
+from parley.service.accounts import Accounts
 from parley.service.ports import StreamSession
+from parley.service.streaming import Streaming
 from parley.streaming.websocket import WebSocketStream
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
 
 BASE: Final = ORG + "/streaming"
 SCOPE: Final = Scope.STREAMING.value
@@ -32,26 +31,26 @@ def session_info(session: StreamSession) -> dict[str, Any]:
     }
 
 
-def routes(p: Parley) -> tuple[list[Route], list[Route]]:
+def routes(gate: Gate, accounts: Accounts, streaming: Streaming) -> tuple[list[Route], list[Route]]:
     async def session_of(call: AgentCall) -> StreamSession:
-        return await p.streaming.require_user_session(
+        return await streaming.require_user_session(
             call.principal.org_id, call.request.headers.get("via-client-sessionid")
         )
 
     async def create(call: AgentCall) -> Response:
         body = json_body(call.request, CreateSession)
-        await p.accounts.require_user(call.principal.org_id, body.userId)
-        session = await p.streaming.open_for_user(
+        await accounts.require_user(call.principal.org_id, body.userId)
+        session = await streaming.open_for_user(
             call.principal.org_id, body.userId, body.inactivityDelay, body.requireAcknowledgement
         )
         return Response.json(session_info(session))
 
     async def delete(call: AgentCall) -> Response:
-        await p.streaming.close(await session_of(call))
+        await streaming.close(await session_of(call))
         return Response(204)
 
     async def poll(call: AgentCall) -> Response:
-        return await long_poll(p.streaming, await session_of(call), call.request)
+        return await long_poll(streaming, await session_of(call), call.request)
 
     async def acknowledge(call: AgentCall) -> Response:
         session = await session_of(call)
@@ -62,25 +61,25 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
                 "acknowledgementNotRequired",
                 "this session was created without requireAcknowledgement",
             )
-        await p.streaming.acknowledge(session, body.sequenceNumber)
+        await streaming.acknowledge(session, body.sequenceNumber)
         return Response(204)
 
     async def stream(call: AgentCall) -> Response:
-        return sse(p.streaming, await session_of(call), call.request)
+        return sse(streaming, await session_of(call), call.request)
 
     async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
-        await p.auth.authenticate(org_id, headers.get("authorization"), headers.get("x-api-key"), SCOPE)
-        return await p.streaming.require_user_session(org_id, headers.get("via-client-sessionid"))
+        await gate.agents.principal(org_id, headers, SCOPE)
+        return await streaming.require_user_session(org_id, headers.get("via-client-sessionid"))
 
     async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
-        await WebSocketStream(p.streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
+        await WebSocketStream(streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
 
     headers = ("x-api-key", "via-client-sessionid")
     http = [
         Route(
             "POST",
             BASE + "/session",
-            p.gate.agent(SCOPE, create),
+            gate.agent(SCOPE, create),
             "Create a streaming session",
             "Streaming",
             body=CreateSession,
@@ -91,7 +90,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         Route(
             "DELETE",
             BASE + "/session",
-            p.gate.agent(SCOPE, delete),
+            gate.agent(SCOPE, delete),
             "End a streaming session",
             "Streaming",
             status=204,
@@ -101,7 +100,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         Route(
             "GET",
             BASE + "/events",
-            p.gate.agent(SCOPE, poll),
+            gate.agent(SCOPE, poll),
             "Long-poll for events",
             "Streaming",
             response=EventBatch,
@@ -113,7 +112,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         Route(
             "POST",
             BASE + "/acknowledge",
-            p.gate.agent(SCOPE, acknowledge),
+            gate.agent(SCOPE, acknowledge),
             "Acknowledge events up to a sequence number",
             "Streaming",
             body=Acknowledge,
@@ -124,7 +123,7 @@ def routes(p: Parley) -> tuple[list[Route], list[Route]]:
         Route(
             "GET",
             BASE + "/events/stream",
-            p.gate.agent(SCOPE, stream),
+            gate.agent(SCOPE, stream),
             "Events as Server-Sent Events",
             "Streaming",
             security=("bearer",),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
 from parley.api.errors import error_body
@@ -12,10 +11,7 @@ from parley.api.gate import ratelimit_headers
 from parley.api.http import Request, Response, Route
 from parley.api.schemas import TokenResponse
 from parley.domain.errors import Problem
-from parley.service.tokens import OAuthError
-
-if TYPE_CHECKING:
-    from parley.bootstrap import Parley
+from parley.service.tokens import OAuthError, TokenService
 
 PATH = "/tokenservice/oauth2/access_token"
 
@@ -54,7 +50,7 @@ def oauth_error(exc: OAuthError) -> Response:
     return Response.json(body, exc.status, headers)
 
 
-def routes(p: Parley) -> list[Route]:
+def routes(tokens: TokenService) -> list[Route]:
     async def access_token(request: Request) -> Response:
         try:
             if request.body.strip() and request.content_type != "application/x-www-form-urlencoded":
@@ -68,7 +64,7 @@ def routes(p: Parley) -> list[Route]:
             client_id, secret = basic_credentials(request.headers.get("authorization"))
             if client_id is None:
                 client_id, secret = form.get("client_id"), form.get("client_secret")
-            issued = await p.tokens.issue(
+            issued = await tokens.issue(
                 realm=request.query.get("realm") or form.get("realm"),
                 grant_type=form.get("grant_type"),
                 client_id=client_id,
