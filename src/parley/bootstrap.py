@@ -19,8 +19,10 @@ from parley.service.engagement import Engagement
 from parley.service.health import Health
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
+from parley.service.overview import Overview
 from parley.service.ports import EventEngine, SmsTransport, Store
 from parley.service.ratelimit import TokenBuckets
+from parley.service.signin import SignIn
 from parley.service.sms import SmsChannel, SmsPolicy, refuse_sms
 from parley.service.streaming import Streaming
 from parley.service.tokens import Authenticator, FailedAuthentications, TokenService
@@ -49,11 +51,13 @@ class Parley:
     book: InteractionBook
     typing: Typing
     engagement: Engagement
+    overview: Overview
     messaging: Messaging
     streaming: Streaming
     webchat: WebChat
     gate: Gate
     health: Health
+    signin: SignIn
     sms: SmsChannel | None = None  # None: no SMS gateway configured
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
@@ -124,6 +128,8 @@ class Parley:
             sms=self.sms,
             sms_webhook_secret=self.settings.sms_webhook_secret,
             health=self.health,
+            overview=self.overview,
+            signin=self.signin,
         )
         return ParleyASGI(
             router,
@@ -212,11 +218,13 @@ def build(
         book=book,
         typing=typing,
         engagement=engagement,
+        overview=Overview(store, accounts, book, engagement),
         messaging=messaging,
         streaming=streaming,
         webchat=webchat,
         gate=gate,
         health=Health({"storage": store.ping, "events": engine.ping}, lambda: streaming.stopping),
+        signin=SignIn(store, clock, accounts, auth),
         sms=sms,
     )
 

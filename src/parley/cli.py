@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from parley import _native as native
+from parley.cli_signin import demo_passwords
+from parley.cli_signin import register as register_signin_commands
 from parley.clock import SystemClock
 from parley.domain.accounts import ALL_SCOPES
 from parley.domain.errors import ParleyError
@@ -85,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     uc.add_argument("--role", action="append", choices=["agent", "supervisor"], help="repeatable; default agent")
     uc.add_argument("--json", action="store_true")
     uc.set_defaults(run=_user_create)
+    register_signin_commands(user)
 
     key = admin.add_parser("apikey", help="API keys").add_subparsers(title="apikey commands")
     kc = key.add_parser("create", help="create an API key (shown once)")
@@ -257,11 +260,15 @@ async def _demo(accounts: Accounts, path: Path) -> dict[str, Any]:
         user = await accounts.create_user(DEMO_ORG, NewUser(first, last, email, first, roles))
         users.append({"userId": user.user_id, "name": f"{first} {last}", "email": email, "roles": list(roles)})
     creds["users"] = users
+    _save_demo(creds, path)
+    return creds
+
+
+def _save_demo(creds: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(creds, f, indent=2)
-    return creds
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -280,7 +287,10 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("parley").info("hot path: %s", native.STATUS)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.demo:
-        creds = _with_accounts(lambda a: _demo(a, settings.data_dir / "demo-credentials.json"))
+        saved = settings.data_dir / "demo-credentials.json"
+        creds = _with_accounts(lambda a: _demo(a, saved))
+        if demo_passwords(creds):
+            _save_demo(creds, saved)
         _print_demo(creds, host, port)
     parley = build(settings)
     app = parley.asgi()
@@ -335,6 +345,8 @@ def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
     print(f"  API key        {creds['apiKey']}")
     for user in creds["users"]:
         print(f"  user           {user['userId']}  {user['name']} <{user['email']}> ({', '.join(user['roles'])})")
+        print(f"                 console password  {user['password']}")
+    print(f"  console        {base}/console?org={creds['orgId']}")
     print(f"  API docs       {base}/docs")
     print(f"  web chat demo  {base}/demo\n", flush=True)
 

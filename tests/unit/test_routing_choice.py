@@ -74,7 +74,7 @@ def test_idle_time_counts_from_the_later_of_ready_and_the_last_end() -> None:
 
 def test_not_ready_keeps_its_reason_and_stops_offers() -> None:
     a = ready("ada", 100.0)
-    a.become_not_ready("lunch")
-    assert (a.ready, a.reason_id, a.has_free_slot) == (False, "lunch", False)
+    a.become_not_ready("lunch", now=150.0)
+    assert (a.ready, a.reason_id, a.has_free_slot, a.since) == (False, "lunch", False, 150.0)
     a.become_ready(1, now=200.0)
     assert a.reason_id == ""

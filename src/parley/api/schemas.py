@@ -185,6 +185,87 @@ class Transcript(Struct):
     messages: list[TranscriptMessage]
 
 
+# -- read APIs and transfer (contract 12) --------------------------------------------------------
+class InteractionListQuery(Struct):
+    state: Literal["queued", "offered", "active", "ended"] | None = None
+    userId: Id | None = None
+    channelType: Literal["chat", "sms"] | None = None
+    maxResults: Annotated[int, Meta(ge=1, le=1000)] = 100
+    continuationToken: str | None = None
+
+
+class InteractionRecord(Struct, omit_defaults=True):
+    interactionId: str
+    channelType: str
+    state: str
+    contactName: str
+    contactAddress: str
+    userIds: list[str]
+    createdTime: str
+    acceptedTime: str | None = None
+    endedTime: str | None = None
+
+
+class InteractionList(Struct, omit_defaults=True):
+    totalItems: int
+    interactions: list[InteractionRecord]
+    continuationToken: str | None = None
+
+
+class UserStateQuery(Struct):
+    state: Literal["ready", "notReady"] | None = None
+
+
+class UserState(Struct, omit_defaults=True):
+    userId: str
+    preferredName: str
+    state: str
+    since: str
+    maxConcurrent: int
+    load: int
+    reasonId: str | None = None
+
+
+class UserStateList(Struct):
+    users: list[UserState]
+
+
+class Transfer(Struct):
+    userId: Id | None = None
+
+
+# -- console sign-in (contract 12) ---------------------------------------------------------------
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class SignInBody(Struct):
+    orgId: Id
+    email: Annotated[str, Meta(min_length=1, max_length=254)]
+    password: Password
+
+
+class SignedIn(Struct):
+    orgId: str
+    userId: str
+    preferredName: str
+    roles: list[str]
+
+
+class ConsoleToken(Struct):
+    orgId: str
+    userId: str
+    preferredName: str
+    roles: list[str]
+    accessToken: str
+    apiKey: str
+    expiresIn: int
+
+
+class AcceptInvite(Struct):
+    token: Annotated[str, Meta(min_length=1, max_length=256)]
+    password: Password
+
+
 # -- web chat -----------------------------------------------------------------------------------
 class WebTokenResponse(Struct):
     tokenId: str

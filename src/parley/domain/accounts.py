@@ -82,6 +82,7 @@ class AccessToken:
     issued_at: float
     expires_at: float
     revoked_at: float | None = None
+    user_id: str | None = None  # a console token acts only as this user (contract 12)
 
     def is_valid_at(self, now: float) -> bool:
         return self.revoked_at is None and now < self.expires_at
@@ -120,9 +121,42 @@ class Principal:
     client_id: Final[str]
     scopes: Final[frozenset[str]]
     api_key_id: Final[str]
+    user_id: Final[str | None]  # set when the credential is bound to one user (a console sign-in)
 
-    def __init__(self, org_id: str, client_id: str, scopes: frozenset[str], api_key_id: str) -> None:
+    def __init__(
+        self, org_id: str, client_id: str, scopes: frozenset[str], api_key_id: str, user_id: str | None = None
+    ) -> None:
         self.org_id = org_id
         self.client_id = client_id
         self.scopes = scopes
         self.api_key_id = api_key_id
+        self.user_id = user_id
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """A signed-in console: the cookie's secret (kept as a hash) mints short user tokens."""
+
+    session_id: str
+    secret_hash: str
+    org_id: str
+    user_id: str
+    api_key_id: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None = None
+
+    def is_valid_at(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A one-time link where a user chooses a password."""
+
+    invite_hash: str
+    org_id: str
+    user_id: str
+    created_at: float
+    expires_at: float
+    used_at: float | None = None

@@ -113,6 +113,8 @@ class Interaction:
     ended_by: str | None = None
     end_reason: str | None = None
     last_seq: int = 0
+    accepted_at: float | None = None
+    former_user_ids: list[str] = field(default_factory=list)  # agents transferred away, monitors who left
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -127,6 +129,11 @@ class Interaction:
         seen: dict[str, None] = dict.fromkeys(self.agent_ids)
         seen.update(dict.fromkeys(self.monitor_ids))
         return list(seen)
+
+    @property
+    def everyone(self) -> list[str]:
+        """Every user who is or was in the interaction: those who left first, then agents, then monitors."""
+        return list(dict.fromkeys([*self.former_user_ids, *self.agent_ids, *self.monitor_ids]))
 
     def ensure_open(self) -> None:
         if self.is_ended:
@@ -161,13 +168,32 @@ class Interaction:
                 "ehubSessionId", "invalidEhubSession", "ehubSessionId does not match the current offer"
             )
 
-    def accept(self, user_id: str, ehub_session_id: str) -> None:
+    def accept(self, user_id: str, ehub_session_id: str, at: float | None = None) -> None:
         self.check_offer(user_id, ehub_session_id)
         self.state = InteractionState.ACTIVE
+        if self.accepted_at is None:
+            self.accepted_at = at
         self.offered_to = None
         self.ehub_session_id = None
         if user_id not in self.agent_ids:
             self.agent_ids.append(user_id)
+
+    def transfer_away(self) -> list[str]:
+        """The agents leave an active interaction, which waits for its next agent; returns who left."""
+        self.ensure_open()
+        if self.state is not InteractionState.ACTIVE:
+            raise RuleViolation.of("interactionId", "notActive", "only an active interaction can be transferred")
+        leaving = list(self.agent_ids)
+        self.former_user_ids.extend(u for u in leaving if u not in self.former_user_ids)
+        self.agent_ids.clear()
+        self.declined_by[:] = leaving  # routing offers it to anyone but who just passed it on
+        self.state = InteractionState.QUEUED
+        return leaving
+
+    def remove_monitor(self, user_id: str) -> None:
+        self.monitor_ids.remove(user_id)
+        if user_id not in self.former_user_ids:
+            self.former_user_ids.append(user_id)
 
     def add_monitor(self, user_id: str) -> None:
         self.ensure_open()

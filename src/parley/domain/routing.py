@@ -14,6 +14,7 @@ class Availability:
     idle_since: float = 0.0
     handling: int = 0  # active interactions plus outstanding offers
     reason_id: str = ""
+    since: float = 0.0  # when the user last changed between ready and notReady (0: never)
 
     @property
     def has_free_slot(self) -> bool:
@@ -22,11 +23,14 @@ class Availability:
     def become_ready(self, max_concurrent: int, now: float) -> None:
         if not self.ready:
             self.idle_since = max(self.idle_since, now)
+            self.since = now
         self.ready = True
         self.max_concurrent = max_concurrent
         self.reason_id = ""
 
-    def become_not_ready(self, reason_id: str) -> None:
+    def become_not_ready(self, reason_id: str, now: float) -> None:
+        if self.ready or reason_id != self.reason_id:
+            self.since = now
         self.ready = False
         self.reason_id = reason_id
 

@@ -57,7 +57,8 @@ class Engagement:
         return a
 
     def availability(self, org_id: str, user_id: str) -> Availability:
-        return self._avail(org_id, user_id)
+        """The user's availability (a fresh notReady one for a user never seen, not kept)."""
+        return self._availability.get((org_id, user_id)) or Availability(user_id)
 
     # -- availability --------------------------------------------------------------------------
     async def ready(self, org_id: str, user_id: str, max_concurrent: int) -> None:
@@ -65,11 +66,11 @@ class Engagement:
         await self.dispatch(org_id)
 
     async def not_ready(self, org_id: str, user_id: str, reason_id: str) -> None:
-        self._avail(org_id, user_id).become_not_ready(reason_id)
+        self._avail(org_id, user_id).become_not_ready(reason_id, self.clock.now())
 
     async def user_went_away(self, org_id: str, user_id: str) -> None:
         """The user's last streaming session ended: no new offers, and any pending offer moves on."""
-        self._avail(org_id, user_id).become_not_ready("noSession")
+        self._avail(org_id, user_id).become_not_ready("noSession", self.clock.now())
         for interaction in self.book.open_in(org_id):
             if interaction.state is InteractionState.OFFERED and interaction.offered_to == user_id:
                 await self._withdraw(interaction, declined=False)
@@ -105,16 +106,20 @@ class Engagement:
             if chosen is None:
                 continue
             queue.remove(interaction_id)
-            chosen.handling += 1
-            interaction.offer(chosen.user_id, new_id("ehub"), self.clock.now())
-            self._offer_deadlines[(org_id, interaction_id)] = self.clock.monotonic() + self.offer_timeout
-            await self.book.save(interaction)
-            await self.engine.publish(
-                org_id,
-                [events.user_owner(chosen.user_id)],
-                events.OFFERED,
-                events.offered_payload(interaction, self.offer_timeout),
-            )
+            await self._offer(interaction, chosen)
+
+    async def _offer(self, interaction: Interaction, to: Availability) -> None:
+        to.handling += 1
+        interaction.offer(to.user_id, new_id("ehub"), self.clock.now())
+        key = (interaction.org_id, interaction.interaction_id)
+        self._offer_deadlines[key] = self.clock.monotonic() + self.offer_timeout
+        await self.book.save(interaction)
+        await self.engine.publish(
+            interaction.org_id,
+            [events.user_owner(to.user_id)],
+            events.OFFERED,
+            events.offered_payload(interaction, self.offer_timeout),
+        )
 
     async def _withdraw(self, interaction: Interaction, declined: bool) -> None:
         self._offer_deadlines.pop((interaction.org_id, interaction.interaction_id), None)
@@ -136,7 +141,7 @@ class Engagement:
                 self._offer_deadlines.pop((org_id, interaction_id), None)
                 continue
             await self._withdraw(interaction, declined=False)
-            self._avail(org_id, user_id).become_not_ready("offerTimeout")
+            self._avail(org_id, user_id).become_not_ready("offerTimeout", self.clock.now())
             await self.engine.publish(
                 org_id,
                 [events.user_owner(user_id)],
@@ -150,7 +155,7 @@ class Engagement:
     # -- the agent's answers ---------------------------------------------------------------------
     async def accept(self, user: User, interaction_id: str, ehub_session_id: str) -> None:
         interaction = await self.book.get(user.org_id, interaction_id)
-        interaction.accept(user.user_id, ehub_session_id)
+        interaction.accept(user.user_id, ehub_session_id, self.clock.now())
         self._offer_deadlines.pop((user.org_id, interaction_id), None)
         await self.book.save(interaction)
         await self.engine.publish(
@@ -190,14 +195,50 @@ class Engagement:
                 events.DISCONNECTED,
                 events.disconnected_payload(interaction_id, EntityType.MONITOR, "monitorLeft"),
             )
-            interaction.monitor_ids.remove(user.user_id)
+            interaction.remove_monitor(user.user_id)
             await self.book.save(interaction)
+            return
+        if user.user_id not in interaction.agent_ids and user.is_supervisor:
+            await self.end(interaction, EntityType.MONITOR, "supervisorEnded")
             return
         if user.user_id not in interaction.agent_ids:
             raise RuleViolation.of(
                 "userId", "notParticipant", f"user {user.user_id} is not a participant of {interaction_id}"
             )
         await self.end(interaction, EntityType.AGENT, "agentDisconnected")
+
+    async def transfer(self, actor: User, interaction_id: str, to_user_id: str | None) -> None:
+        """Hand an active interaction to ``to_user_id`` (ready, with a free slot) or back to the
+        front of the queue; the agents who had it are disconnected with reason ``transferred``."""
+        interaction = await self.book.get(actor.org_id, interaction_id)
+        interaction.ensure_open()
+        is_agent = actor.user_id in interaction.agent_ids
+        if not is_agent and not actor.is_supervisor:
+            raise RuleViolation.of(
+                "userId", "notParticipant", f"user {actor.user_id} is not a participant of {interaction_id}"
+            )
+        target = None if to_user_id is None else self._avail(actor.org_id, to_user_id)
+        if target is not None and (not target.has_free_slot or target.user_id in interaction.agent_ids):
+            raise RuleViolation.of("userId", "userUnavailable", f"user {to_user_id} is not ready with a free slot")
+        leaving = interaction.transfer_away()
+        self._offer_deadlines.pop((interaction.org_id, interaction_id), None)
+        now = self.clock.now()
+        for user_id in leaving:
+            self._avail(interaction.org_id, user_id).finished_one(now)
+        await self.book.save(interaction)
+        by = EntityType.AGENT if is_agent else EntityType.MONITOR
+        await self.engine.publish(
+            interaction.org_id,
+            [events.user_owner(u) for u in leaving],
+            events.DISCONNECTED,
+            events.disconnected_payload(interaction_id, by, "transferred"),
+        )
+        log.info("interaction %s transferred to %s", interaction_id, to_user_id or "the queue")
+        if target is not None:
+            await self._offer(interaction, target)
+        else:
+            self._queues.setdefault(interaction.org_id, []).insert(0, interaction_id)
+        await self.dispatch(interaction.org_id)
 
     async def end(self, interaction: Interaction, by: EntityType, reason: str) -> None:
         """End an interaction: stop typing, tell everyone, free the agents' slots, route the queue."""

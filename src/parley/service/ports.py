@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
 from parley.domain.typing import TypingKey, Typist
@@ -46,6 +46,25 @@ class UserPage:
     continuation_token: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class InteractionQuery:
+    """Which interactions to list; None matches any. ``user_id`` matches who is or was in it."""
+
+    org_id: str
+    state: str | None = None
+    user_id: str | None = None
+    channel_type: str | None = None
+    limit: int = 100
+    continuation_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionPage:
+    interactions: list[Interaction]
+    total: int
+    continuation_token: str | None
+
+
 class Store(Protocol):
     """Durable state. Writes return only after the data is committed.
 
@@ -73,6 +92,17 @@ class Store(Protocol):
     async def get_token(self, token_hash: str) -> AccessToken | None: ...
     async def revoke_tokens_of_client(self, client_id: str, at: float) -> int: ...
 
+    # console sign-in (contract 12): passwords (argon2id hashes), signed-in consoles, invitations
+    async def set_password(self, org_id: str, user_id: str, password_hash: str, at: float) -> None: ...
+    async def get_password(self, org_id: str, user_id: str) -> str | None: ...
+    async def add_console_session(self, session: ConsoleSession) -> None: ...
+    async def get_console_session(self, secret_hash: str) -> ConsoleSession | None: ...
+    async def revoke_console_session(self, session_id: str, at: float) -> bool: ...
+    async def add_invite(self, invite: Invite) -> None: ...
+    async def use_invite(self, invite_hash: str, at: float) -> Invite | None:
+        """Mark a live invitation used and return it; None if unknown, used or expired."""
+        ...
+
     # users
     async def add_user(self, user: User) -> None: ...
     async def get_user(self, org_id: str, user_id: str) -> User | None: ...
@@ -91,6 +121,10 @@ class Store(Protocol):
     async def save_interaction(self, interaction: Interaction) -> None: ...
     async def get_interaction(self, org_id: str, interaction_id: str) -> Interaction | None: ...
     async def open_interactions(self) -> list[Interaction]: ...
+    async def find_interactions(self, query: InteractionQuery) -> InteractionPage:
+        """Oldest first (creation time, then id)."""
+        ...
+
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None: ...
     async def transcript(self, org_id: str, interaction_id: str) -> list[Message]: ...
 

@@ -74,6 +74,15 @@ class TokenBuckets:
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate))
         return Decision(allowed, int(tokens), reset, retry)
 
+    def waiting(self, key: str) -> int:
+        """Seconds until ``key`` may take a token (0: now), without taking one."""
+        if self.unlimited:
+            return 0
+        now = self.clock.monotonic()
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        return 0 if tokens >= 1.0 else max(1, math.ceil((1.0 - tokens) / self.rate))
+
     def _forget_full(self, now: float) -> None:
         full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
         for k in full:

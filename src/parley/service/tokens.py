@@ -165,7 +165,7 @@ class Authenticator:
             raise _unauth("x-api-key", "missingApiKey", "the x-api-key header is required")
         if key is None or not key.is_live or key.org_id != org_id:
             raise _unauth("x-api-key", "invalidApiKey", "the API key is not a live key of this organization")
-        return Principal(org_id, token.client_id, token.scopes, key.key_id)
+        return Principal(org_id, token.client_id, token.scopes, key.key_id, token.user_id)
 
     async def _resolve(self, authorization: str, api_key: str | None) -> tuple[AccessToken | None, ApiKey | None]:
         kind, _, value = authorization.partition(" ")

@@ -6,7 +6,7 @@ import pytest
 
 from parley.domain.errors import AlreadyExists
 from parley.domain.interactions import EntityType, InteractionState, Message
-from parley.service.ports import Store
+from parley.service.ports import InteractionPage, InteractionQuery, Store
 from tests.integration.storage import storage_samples as s
 
 
@@ -139,3 +139,33 @@ async def test_purging_removes_only_records_older_than_the_cutoff(store: Store) 
     assert await store.purge_idempotency(older_than=3.0) == 0
     assert await store.get_idempotency("key_1", "k2") is None
     assert await store.get_idempotency("key_1", "k3") == s.idempotency("k3", created_at=3.0)
+
+
+async def test_interactions_are_found_by_state_channel_and_anyone_who_was_in_them(store: Store) -> None:
+    transferred, waiting, other_org = (
+        s.interaction("int_1"),
+        s.interaction("int_2", created_at=7.0),
+        s.interaction("int_3", org_id="other", created_at=8.0),
+    )
+    for i in (transferred, waiting, other_org):
+        await store.add_interaction(i)
+    transferred.offer("usr_ada", "ehub_1", at=9.0)
+    transferred.accept("usr_ada", "ehub_1", at=10.0)
+    transferred.transfer_away()
+    transferred.offer("usr_bob", "ehub_2", at=11.0)
+    await store.save_interaction(transferred)
+
+    def ids(page: InteractionPage) -> list[str]:
+        return [i.interaction_id for i in page.interactions]
+
+    assert ids(await store.find_interactions(InteractionQuery(s.ORG))) == ["int_1", "int_2"]
+    assert ids(await store.find_interactions(InteractionQuery(s.ORG, state="queued"))) == ["int_2"]
+    assert ids(await store.find_interactions(InteractionQuery(s.ORG, user_id="usr_ada"))) == ["int_1"]
+    assert ids(await store.find_interactions(InteractionQuery(s.ORG, user_id="usr_bob"))) == []  # only offered
+    assert ids(await store.find_interactions(InteractionQuery(s.ORG, channel_type="sms"))) == []
+    first = await store.find_interactions(InteractionQuery(s.ORG, limit=1))
+    assert (ids(first), first.total) == (["int_1"], 2)
+    rest = await store.find_interactions(InteractionQuery(s.ORG, limit=1, continuation_token=first.continuation_token))
+    assert (ids(rest), rest.continuation_token) == (["int_2"], None)
+    found = (await store.find_interactions(InteractionQuery(s.ORG, state="offered"))).interactions[0]
+    assert (found.accepted_at, found.former_user_ids) == (10.0, ["usr_ada"])

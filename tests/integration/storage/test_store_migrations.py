@@ -13,9 +13,11 @@ from parley.adapters.storage.memory import MemoryStore
 from parley.adapters.storage.migrate import HEAD_REVISION, MIGRATIONS, sqlalchemy_url, upgrade_database
 from parley.adapters.storage.postgres import PostgresStore
 from parley.adapters.storage.sqlite import SqliteStore
+from parley.service.ports import InteractionQuery
 
 TABLES = {
     "access_tokens",
+    "console_sessions",
     "alembic_version",
     "api_keys",
     "idempotency_keys",
@@ -27,6 +29,8 @@ TABLES = {
     "sms_delivery_reports",
     "sms_inbound_seen",
     "sms_numbers",
+    "user_invites",
+    "user_passwords",
     "sms_opt_changes",
     "sms_outbox",
     "users",
@@ -44,7 +48,7 @@ def test_sqlite_migrations_create_the_directory_and_run_once(tmp_path: Path) -> 
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     db.close()
     assert tables == TABLES
-    assert version == [("0002",)]
+    assert version == [(HEAD_REVISION,)]
 
 
 @pytest.mark.postgres
@@ -57,7 +61,7 @@ def test_postgres_migrations_run_once(postgres_url: str) -> None:
         tables = {name for (name,) in db.execute(query)}
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     assert tables == TABLES
-    assert version == [("0002",)]
+    assert version == [(HEAD_REVISION,)]
 
 
 def test_the_head_revision_the_store_checks_is_the_newest_migration() -> None:
@@ -84,12 +88,7 @@ async def test_a_store_reports_its_schema_revision_and_starts_on_a_current_one(t
 
 async def test_a_database_behind_the_newest_migration_is_brought_up_to_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'parley.db'}"
-    upgrade_database(url)
-    with sqlite3.connect(tmp_path / "parley.db") as db:
-        db.execute("UPDATE alembic_version SET version_num = '0001'")
-        for table in ("sms_inbound_seen", "sms_delivery_reports", "sms_outbox", "sms_opt_changes", "sms_numbers"):
-            db.execute(f"DROP TABLE {table}")
-    db.close()
+    upgrade_database(url, "0001")
 
     store = SqliteStore(url)
     await store.start()
@@ -100,6 +99,29 @@ async def test_a_database_behind_the_newest_migration_is_brought_up_to_it(tmp_pa
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     db.close()
     assert tables == TABLES
+
+
+async def test_interactions_stored_before_their_history_was_kept_are_found_by_their_users(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    upgrade_database(url, "0002")
+    with sqlite3.connect(tmp_path / "parley.db") as db:
+        db.execute(
+            "INSERT INTO interactions (interaction_id, org_id, channel_type, contact_id, contact_name, created_at,"
+            " contact_address, contact_email, contact_data, state, agent_ids, monitor_ids, declined_by, last_seq)"
+            " VALUES ('int_1', 'acme', 'chat', 'ctc_1', 'Carol', 1.0, '', '', '{}', 'active',"
+            " '[\"usr_ada\"]', '[\"usr_sue\"]', '[]', 0)"
+        )
+    db.close()
+
+    store = SqliteStore(url)
+    await store.start()
+    try:
+        for user_id in ("usr_ada", "usr_sue"):
+            page = await store.find_interactions(InteractionQuery("acme", user_id=user_id))
+            assert [i.interaction_id for i in page.interactions] == ["int_1"]
+        assert (await store.find_interactions(InteractionQuery("acme", user_id="usr_a"))).total == 0
+    finally:
+        await store.close()
 
 
 async def test_a_started_sqlite_store_writes_ahead(tmp_path: Path) -> None:

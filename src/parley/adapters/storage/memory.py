@@ -10,10 +10,10 @@ from typing import TypeVar
 
 from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists
-from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
-from parley.service.ports import IdempotencyRecord, UserPage
+from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, UserPage
 
 Revocable = TypeVar("Revocable", OAuthClient, ApiKey)
 
@@ -45,6 +45,9 @@ class MemoryStore:
         self._outbox: dict[str, SmsOutbound] = {}
         self._reports: dict[tuple[str, int, int], PartReport] = {}
         self._inbound_seen: dict[str, str] = {}
+        self._passwords: dict[tuple[str, str], str] = {}
+        self._console_sessions: dict[str, ConsoleSession] = {}
+        self._invites: dict[str, Invite] = {}
 
     async def start(self) -> None:
         pass
@@ -105,6 +108,40 @@ class MemoryStore:
             self._tokens[token.token_hash] = dataclasses.replace(token, revoked_at=at)
         return len(live)
 
+    # -- console sign-in --------------------------------------------------------------------------------
+    async def set_password(self, org_id: str, user_id: str, password_hash: str, at: float) -> None:
+        self._passwords[(org_id, user_id)] = password_hash
+
+    async def get_password(self, org_id: str, user_id: str) -> str | None:
+        return self._passwords.get((org_id, user_id))
+
+    async def add_console_session(self, session: ConsoleSession) -> None:
+        if session.secret_hash in self._console_sessions:
+            raise already_exists("duplicateSession")
+        self._console_sessions[session.secret_hash] = session
+
+    async def get_console_session(self, secret_hash: str) -> ConsoleSession | None:
+        return self._console_sessions.get(secret_hash)
+
+    async def revoke_console_session(self, session_id: str, at: float) -> bool:
+        for secret_hash, session in self._console_sessions.items():
+            if session.session_id == session_id and session.revoked_at is None:
+                self._console_sessions[secret_hash] = dataclasses.replace(session, revoked_at=at)
+                return True
+        return False
+
+    async def add_invite(self, invite: Invite) -> None:
+        if invite.invite_hash in self._invites:
+            raise already_exists("duplicateInvite")
+        self._invites[invite.invite_hash] = invite
+
+    async def use_invite(self, invite_hash: str, at: float) -> Invite | None:
+        invite = self._invites.get(invite_hash)
+        if invite is None or invite.used_at is not None or invite.expires_at <= at:
+            return None
+        self._invites[invite_hash] = used = dataclasses.replace(invite, used_at=at)
+        return used
+
     # -- users ---------------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
         email_key = (user.org_id, user.email.lower())
@@ -139,7 +176,7 @@ class MemoryStore:
             after = rows.decode_page_token(continuation_token)
             page = [u for u in matches if rows.user_key(u) > after]
         limit = max(1, limit)
-        token = rows.encode_page_token(page[limit - 1]) if len(page) > limit else None
+        token = rows.encode_page_token(rows.user_key(page[limit - 1])) if len(page) > limit else None
         return UserPage(page[:limit], len(matches), token)
 
     # -- interactions and messages ---------------------------------------------------------------------
@@ -162,6 +199,19 @@ class MemoryStore:
     async def open_interactions(self) -> list[Interaction]:
         found = [rows.copy_interaction(i) for i in self._interactions.values() if not i.is_ended]
         return sorted(found, key=lambda i: i.created_at)
+
+    async def find_interactions(self, query: InteractionQuery) -> InteractionPage:
+        matches = [
+            i for i in self._interactions.values() if i.org_id == query.org_id and rows.interaction_matches(i, query)
+        ]
+        matches.sort(key=rows.interaction_key)
+        page = matches
+        if query.continuation_token is not None:
+            after = rows.decode_page_token(query.continuation_token)
+            page = [i for i in matches if rows.interaction_key(i) > after]
+        limit = max(1, query.limit)
+        token = rows.encode_page_token(rows.interaction_key(page[limit - 1])) if len(page) > limit else None
+        return InteractionPage([rows.copy_interaction(i) for i in page[:limit]], len(matches), token)
 
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
         seq_key = (message.interaction_id, message.seq)

@@ -7,7 +7,7 @@ from pathlib import Path
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision. A database already there starts without importing Alembic
 # and SQLAlchemy (a quarter of a second); a test checks this against the migration scripts.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0004"
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -28,8 +28,8 @@ def sqlite_path(url: str) -> Path:
     return Path(path)
 
 
-def upgrade_database(url: str) -> None:
-    """Run ``alembic upgrade head`` against ``url``; creates a SQLite file's directory."""
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Run ``alembic upgrade`` to ``revision`` against ``url``; creates a SQLite file's directory."""
     # Imported here: SQLAlchemy and Alembic are only needed while migrating.
     from alembic import command
     from alembic.config import Config
@@ -45,6 +45,6 @@ def upgrade_database(url: str) -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()

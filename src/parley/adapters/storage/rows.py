@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import msgspec
 
-from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, User
+from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, User
 from parley.domain.errors import InvalidRequest
 from parley.domain.interactions import (
     ChannelType,
@@ -21,7 +21,7 @@ from parley.domain.interactions import (
     MessageKind,
 )
 from parley.domain.sms_records import OptChange, OptState, OutboxState, PartReport, ReportState, SmsNumber, SmsOutbound
-from parley.service.ports import IdempotencyRecord
+from parley.service.ports import IdempotencyRecord, InteractionQuery
 
 Row = Sequence[Any]
 
@@ -40,7 +40,7 @@ def load_strs(raw: str) -> list[str]:
 # -- credentials -------------------------------------------------------------------------------
 CLIENT_COLUMNS: Final = "client_id, org_id, secret_hash, scopes, created_at, name, revoked_at"
 API_KEY_COLUMNS: Final = "key_id, org_id, key_hash, created_at, name, revoked_at"
-TOKEN_COLUMNS: Final = "token_hash, org_id, client_id, scopes, issued_at, expires_at, revoked_at"
+TOKEN_COLUMNS: Final = "token_hash, org_id, client_id, scopes, issued_at, expires_at, revoked_at, user_id"
 
 
 def client_row(c: OAuthClient) -> Row:
@@ -68,11 +68,34 @@ def token_row(t: AccessToken) -> Row:
         t.issued_at,
         t.expires_at,
         t.revoked_at,
+        t.user_id,
     )
 
 
 def token_of(r: Row) -> AccessToken:
-    return AccessToken(r[0], r[1], r[2], frozenset(load_strs(r[3])), r[4], r[5], r[6])
+    return AccessToken(r[0], r[1], r[2], frozenset(load_strs(r[3])), r[4], r[5], r[6], r[7])
+
+
+CONSOLE_SESSION_COLUMNS: Final = (
+    "session_id, secret_hash, org_id, user_id, api_key_id, created_at, expires_at, revoked_at"
+)
+INVITE_COLUMNS: Final = "invite_hash, org_id, user_id, created_at, expires_at, used_at"
+
+
+def console_session_row(c: ConsoleSession) -> Row:
+    return (c.session_id, c.secret_hash, c.org_id, c.user_id, c.api_key_id, c.created_at, c.expires_at, c.revoked_at)
+
+
+def console_session_of(r: Row) -> ConsoleSession:
+    return ConsoleSession(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+
+
+def invite_row(i: Invite) -> Row:
+    return (i.invite_hash, i.org_id, i.user_id, i.created_at, i.expires_at, i.used_at)
+
+
+def invite_of(r: Row) -> Invite:
+    return Invite(r[0], r[1], r[2], r[3], r[4], r[5])
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -101,28 +124,36 @@ def user_key(user: User) -> tuple[float, str]:
     return (user.created_at, user.user_id)
 
 
-def encode_page_token(after: User) -> str:
-    return base64.urlsafe_b64encode(_encode(user_key(after))).decode()
+def encode_page_token(after: tuple[float, str]) -> str:
+    """A continuation token: the sort key of the last item of a page (a user's or an interaction's)."""
+    return base64.urlsafe_b64encode(_encode(after)).decode()
 
 
 def decode_page_token(token: str) -> tuple[float, str]:
     try:
-        created_at, user_id = _decode(base64.urlsafe_b64decode(token), type=tuple[float, str])
+        created_at, item_id = _decode(base64.urlsafe_b64decode(token), type=tuple[float, str])
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidRequest.of(
             "continuationToken", "invalidContinuationToken", "the continuation token is not one we issued"
         ) from None
-    return created_at, user_id
+    return created_at, item_id
 
 
 # -- interactions and messages -------------------------------------------------------------------
 INTERACTION_COLUMNS: Final = (
     "interaction_id, org_id, channel_type, contact_id, contact_name, created_at, contact_address, "
     "contact_email, contact_data, state, offered_to, ehub_session_id, offered_at, agent_ids, "
-    "monitor_ids, declined_by, ended_at, ended_by, end_reason, last_seq"
+    "monitor_ids, declined_by, ended_at, ended_by, end_reason, last_seq, accepted_at, former_user_ids"
 )
+# What is written: the columns read back, and the users searched by ``find_interactions``.
+INTERACTION_WRITE_COLUMNS: Final[str] = INTERACTION_COLUMNS + ", user_search"
 # Everything but the id and the organization; ``save_interaction`` writes these.
-INTERACTION_MUTABLE: Final[list[str]] = INTERACTION_COLUMNS.split(", ")[2:]
+INTERACTION_MUTABLE: Final[list[str]] = INTERACTION_WRITE_COLUMNS.split(", ")[2:]
+
+
+def user_search(i: Interaction) -> str:
+    """Every user who is or was in the interaction, each between newlines, for a substring search."""
+    return "\n" + "".join(u + "\n" for u in i.everyone)
 
 
 def interaction_row(i: Interaction) -> Row:
@@ -130,7 +161,7 @@ def interaction_row(i: Interaction) -> Row:
         i.interaction_id, i.org_id, str(i.channel_type), i.contact_id, i.contact_name, i.created_at,
         i.contact_address, i.contact_email, dump(i.contact_data), str(i.state), i.offered_to,
         i.ehub_session_id, i.offered_at, dump(i.agent_ids), dump(i.monitor_ids), dump(i.declined_by),
-        i.ended_at, i.ended_by, i.end_reason, i.last_seq,
+        i.ended_at, i.ended_by, i.end_reason, i.last_seq, i.accepted_at, dump(i.former_user_ids), user_search(i),
     )  # fmt: skip
 
 
@@ -138,7 +169,22 @@ def interaction_of(r: Row) -> Interaction:
     return Interaction(
         r[0], r[1], ChannelType(r[2]), r[3], r[4], r[5], r[6], r[7], _decode(r[8]), InteractionState(r[9]),
         r[10], r[11], r[12], load_strs(r[13]), load_strs(r[14]), load_strs(r[15]), r[16], r[17], r[18], r[19],
+        r[20], load_strs(r[21]),
     )  # fmt: skip
+
+
+def interaction_key(i: Interaction) -> tuple[float, str]:
+    """Interactions are listed by creation time, then id, so pages are stable."""
+    return (i.created_at, i.interaction_id)
+
+
+def interaction_matches(i: Interaction, query: InteractionQuery) -> bool:
+    """The rule the SQL stores' WHERE clause follows."""
+    return (
+        (query.state is None or str(i.state) == query.state)
+        and (query.channel_type is None or str(i.channel_type) == query.channel_type)
+        and (query.user_id is None or query.user_id in i.everyone)
+    )
 
 
 def copy_interaction(i: Interaction) -> Interaction:

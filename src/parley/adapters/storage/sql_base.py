@@ -16,11 +16,11 @@ from parley.adapters.storage.conflicts import already_exists, user_conflict
 from parley.adapters.storage.dialect import Cursor, Dialect
 from parley.adapters.storage.migrate import HEAD_REVISION
 from parley.adapters.storage.workers import GroupCommitWriter, LoopGroupWriter, ReaderPool
-from parley.domain.accounts import AccessToken, ApiKey, OAuthClient, Organization, User
+from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
 from parley.domain.errors import ParleyError
 from parley.domain.interactions import Interaction, InteractionState, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
-from parley.service.ports import IdempotencyRecord, UserPage
+from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, UserPage
 
 T = TypeVar("T")
 Conflict = Callable[[str], ParleyError]
@@ -115,6 +115,31 @@ class SqlStore:
         found = await self._select(decode, sql, *params)
         return found[0] if found else None
 
+    async def _page(
+        self, table: str, columns: str, id_column: str, where: str, params: list[Any], limit: int, token: str | None
+    ) -> tuple[int, list[Any], str | None]:
+        """One page of rows ordered by (created_at, id): how many match, the rows, the next token."""
+        page_where, page_params = where, list(params)
+        if token is not None:
+            created_at, after_id = rows.decode_page_token(token)
+            page_where += f" AND (created_at > ? OR (created_at = ? AND {id_column} > ?))"
+            page_params += [created_at, created_at, after_id]
+        limit = max(1, limit)
+        page_sql = (
+            f"SELECT {columns}, created_at, {id_column} FROM {table} WHERE {page_where}"
+            f" ORDER BY created_at, {id_column} LIMIT {limit + 1}"
+        )
+
+        def read(cursor: Cursor) -> tuple[int, list[Any]]:
+            (total,) = self._rows(cursor, f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
+            return total, self._rows(cursor, page_sql, page_params)
+
+        total, found = await self._readers.submit(read)
+        next_token = (
+            rows.encode_page_token((found[limit - 1][-2], found[limit - 1][-1])) if len(found) > limit else None
+        )
+        return total, found[:limit], next_token
+
     # -- organizations and credentials -------------------------------------------------------------
     async def add_organization(self, org: Organization) -> None:
         await self._add(
@@ -165,6 +190,46 @@ class SqlStore:
         sql = "UPDATE access_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"
         return await self._count(sql, at, client_id)
 
+    # -- console sign-in --------------------------------------------------------------------------------
+    async def set_password(self, org_id: str, user_id: str, password_hash: str, at: float) -> None:
+        sql = (
+            "INSERT INTO user_passwords (org_id, user_id, password_hash, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (org_id, user_id) DO UPDATE SET password_hash = excluded.password_hash,"
+            " updated_at = excluded.updated_at"
+        )
+        await self._write(sql, (org_id, user_id, password_hash, at))
+
+    async def get_password(self, org_id: str, user_id: str) -> str | None:
+        sql = "SELECT password_hash FROM user_passwords WHERE org_id = ? AND user_id = ?"
+        return await self._select_one(lambda r: str(r[0]), sql, org_id, user_id)
+
+    async def add_console_session(self, session: ConsoleSession) -> None:
+        row = rows.console_session_row(session)
+        await self._add("console_sessions", rows.CONSOLE_SESSION_COLUMNS, row, _fixed("duplicateSession"))
+
+    async def get_console_session(self, secret_hash: str) -> ConsoleSession | None:
+        sql = f"SELECT {rows.CONSOLE_SESSION_COLUMNS} FROM console_sessions WHERE secret_hash = ?"
+        return await self._select_one(rows.console_session_of, sql, secret_hash)
+
+    async def revoke_console_session(self, session_id: str, at: float) -> bool:
+        sql = "UPDATE console_sessions SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL"
+        return await self._count(sql, at, session_id) > 0
+
+    async def add_invite(self, invite: Invite) -> None:
+        await self._add("user_invites", rows.INVITE_COLUMNS, rows.invite_row(invite), _fixed("duplicateInvite"))
+
+    async def use_invite(self, invite_hash: str, at: float) -> Invite | None:
+        def write(cursor: Cursor) -> Invite | None:
+            sql = "UPDATE user_invites SET used_at = ? WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?"
+            if not self._run(cursor, sql, (at, invite_hash, at)):
+                return None
+            found = self._rows(
+                cursor, f"SELECT {rows.INVITE_COLUMNS} FROM user_invites WHERE invite_hash = ?", (invite_hash,)
+            )
+            return rows.invite_of(found[0])
+
+        return await self._writer.submit(write, reads=True)
+
     # -- users ---------------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
         def write(cursor: Cursor) -> None:
@@ -196,29 +261,15 @@ class SqlStore:
         if name_contains:
             where += f" AND {self._dialect.position_function}(name_search, ?) > 0"
             params.append(name_contains.lower())
-        page_where, page_params = where, list[Any](params)
-        if continuation_token is not None:
-            created_at, user_id = rows.decode_page_token(continuation_token)
-            page_where += " AND (created_at > ? OR (created_at = ? AND user_id > ?))"
-            page_params += [created_at, created_at, user_id]
-        limit = max(1, limit)
-        page_sql = (
-            f"SELECT {rows.USER_COLUMNS} FROM users WHERE {page_where} ORDER BY created_at, user_id LIMIT {limit + 1}"
+        total, users, token = await self._page(
+            "users", rows.USER_COLUMNS, "user_id", where, params, limit, continuation_token
         )
-
-        def read(cursor: Cursor) -> tuple[int, list[Any]]:
-            (total,) = self._rows(cursor, f"SELECT count(*) FROM users WHERE {where}", params)[0]
-            return total, self._rows(cursor, page_sql, page_params)
-
-        total, found = await self._readers.submit(read)
-        users = [rows.user_of(r) for r in found[:limit]]
-        token = rows.encode_page_token(users[-1]) if len(found) > limit else None
-        return UserPage(users, total, token)
+        return UserPage([rows.user_of(r) for r in users], total, token)
 
     # -- interactions and messages ---------------------------------------------------------------------
     async def add_interaction(self, interaction: Interaction) -> None:
         row = rows.interaction_row(interaction)
-        await self._add("interactions", rows.INTERACTION_COLUMNS, row, _fixed("duplicateInteraction"))
+        await self._add("interactions", rows.INTERACTION_WRITE_COLUMNS, row, _fixed("duplicateInteraction"))
 
     async def save_interaction(self, interaction: Interaction) -> None:
         row = rows.interaction_row(interaction)
@@ -231,6 +282,26 @@ class SqlStore:
     async def open_interactions(self) -> list[Interaction]:
         sql = f"SELECT {rows.INTERACTION_COLUMNS} FROM interactions WHERE state <> ? ORDER BY created_at"
         return await self._select(rows.interaction_of, sql, InteractionState.ENDED.value)
+
+    async def find_interactions(self, query: InteractionQuery) -> InteractionPage:
+        where, params = "org_id = ?", list[Any]([query.org_id])
+        for column, value in (("state", query.state), ("channel_type", query.channel_type)):
+            if value is not None:
+                where += f" AND {column} = ?"
+                params.append(value)
+        if query.user_id is not None:
+            where += f" AND {self._dialect.position_function}(user_search, ?) > 0"
+            params.append(f"\n{query.user_id}\n")
+        total, found, token = await self._page(
+            "interactions",
+            rows.INTERACTION_COLUMNS,
+            "interaction_id",
+            where,
+            params,
+            query.limit,
+            query.continuation_token,
+        )
+        return InteractionPage([rows.interaction_of(r) for r in found], total, token)
 
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
         row = rows.message_row(message)

@@ -7,6 +7,7 @@ import msgspec
 from parley.api.gate import Gate
 from parley.api.http import Router
 from parley.api.openapi import build_openapi
+from parley.api.routes import console as console_routes
 from parley.api.routes import docs as docs_routes
 from parley.api.routes import engagement as engagement_routes
 from parley.api.routes import messaging as messaging_routes
@@ -20,6 +21,8 @@ from parley.service.engagement import Engagement
 from parley.service.health import Health
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
+from parley.service.overview import Overview
+from parley.service.signin import SignIn
 from parley.service.sms import SmsChannel
 from parley.service.streaming import Streaming
 from parley.service.tokens import TokenService
@@ -40,6 +43,8 @@ def build_routers(
     sms: SmsChannel | None,
     sms_webhook_secret: str,
     health: Health,
+    overview: Overview,
+    signin: SignIn,
 ) -> tuple[Router, Router]:
     stream_http, stream_ws = streaming_routes.routes(gate, accounts, streaming)
     public_http, public_ws = public_chat_routes.routes(gate, streaming, webchat, messaging, book, engagement)
@@ -47,10 +52,11 @@ def build_routers(
         *tokens_routes.routes(tokens),
         *messaging_routes.routes(gate, accounts, streaming, messaging),
         *stream_http,
-        *engagement_routes.routes(gate, accounts, streaming, book, engagement, messaging),
+        *engagement_routes.routes(gate, accounts, streaming, book, engagement, messaging, overview),
         *public_http,
         *provisioning_routes.routes(gate, accounts),
         *sms_routes.routes(gate, sms, sms_webhook_secret),
+        *console_routes.routes(signin),
     ]
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))

@@ -10,6 +10,8 @@ from parley.api.errors import UnsupportedMediaType
 from parley.api.http import Request, Response
 from parley.api.schemas import EventQuery
 from parley.api.validation import blank, convert, decode_body
+from parley.domain.accounts import Principal
+from parley.domain.errors import Unauthenticated
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.sse import event_stream, parse_last_event_id
@@ -18,6 +20,12 @@ from parley.streaming.wire import encode_batch
 T = TypeVar("T", bound=msgspec.Struct)
 
 ORG: Final = "/via/v2/organizations/{orgId}"
+
+
+def act_as(principal: Principal, user_id: str | None) -> None:
+    """A credential bound to a user (a console sign-in) acts only as that user (contract 12)."""
+    if principal.user_id is not None and user_id != principal.user_id:
+        raise Unauthenticated.of("authorization", "insufficientScope", "this credential acts only as its own user")
 
 
 def json_body(request: Request, schema: type[T]) -> T:

@@ -7,7 +7,7 @@ from typing import Final
 from parley.api.gate import AgentCall, Gate
 from parley.api.http import Handler, Response, Route
 from parley.api.idempotency import posted
-from parley.api.routes.common import ORG, json_body
+from parley.api.routes.common import ORG, act_as, json_body
 from parley.api.schemas import NotificationParms, SendTextParms, SendUrlParms
 from parley.domain.accounts import Scope
 from parley.domain.events import user_owner
@@ -25,6 +25,7 @@ def routes(gate: Gate, accounts: Accounts, streaming: Streaming, messaging: Mess
     async def acting_user(call: AgentCall) -> str:
         """Check order of contract 2: the path's user (404), then its streaming session (400)."""
         user_id = call.request.path_params["userId"]
+        act_as(call.principal, user_id)
         await accounts.require_user(call.principal.org_id, user_id)
         await streaming.require(
             call.principal.org_id, call.request.headers.get("via-client-sessionid"), user_owner(user_id)

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from parley.api.gate import AgentCall, Gate
 from parley.api.http import Response, Route
-from parley.api.routes.common import ORG, json_body, long_poll, sse
+from parley.api.routes.common import ORG, act_as, json_body, long_poll, sse
 from parley.api.schemas import Acknowledge, CreateSession, EventBatch, EventQuery, SessionInfo
 from parley.clock import iso
 from parley.domain.accounts import Scope
@@ -33,12 +33,15 @@ def session_info(session: StreamSession) -> dict[str, Any]:
 
 def routes(gate: Gate, accounts: Accounts, streaming: Streaming) -> tuple[list[Route], list[Route]]:
     async def session_of(call: AgentCall) -> StreamSession:
-        return await streaming.require_user_session(
+        session = await streaming.require_user_session(
             call.principal.org_id, call.request.headers.get("via-client-sessionid")
         )
+        act_as(call.principal, session.user_id)
+        return session
 
     async def create(call: AgentCall) -> Response:
         body = json_body(call.request, CreateSession)
+        act_as(call.principal, body.userId)
         await accounts.require_user(call.principal.org_id, body.userId)
         session = await streaming.open_for_user(
             call.principal.org_id, body.userId, body.inactivityDelay, body.requireAcknowledgement
@@ -68,8 +71,10 @@ def routes(gate: Gate, accounts: Accounts, streaming: Streaming) -> tuple[list[R
         return sse(streaming, await session_of(call), call.request)
 
     async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
-        await gate.agents.principal(org_id, headers, SCOPE)
-        return await streaming.require_user_session(org_id, headers.get("via-client-sessionid"))
+        principal = await gate.agents.principal(org_id, headers, SCOPE)
+        session = await streaming.require_user_session(org_id, headers.get("via-client-sessionid"))
+        act_as(principal, session.user_id)
+        return session
 
     async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
         await WebSocketStream(streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
