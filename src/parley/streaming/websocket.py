@@ -105,30 +105,38 @@ class WebSocketStream:
 
     async def _serve(self, session: StreamSession) -> None:
         # A resumeAfter frame may arrive while a batch is being sent: it is parked here and the
-        # pump takes it before its next read, so the request is never overwritten or lost.
+        # pump takes it before its next read, so the request is never overwritten or lost. If
+        # the pump is waiting for events, the reader cancels that wait (the pump then resumes):
+        # one awaited call per batch, where waiting for the first of two tasks cost two tasks
+        # and an asyncio.wait for every batch, most of a WebSocket's cost when each carries one event.
         resume_request: list[int | None] = [None]
-        restart = asyncio.Event()
+        restart = [False]
+        waiting = [False]
+        replay_cancels = [0]  # the reader's cancels of the pump's wait, not yet taken
+        pumping: list[asyncio.Task[None]] = []
 
         async def pump() -> None:
             cursor: int | None = None
             while True:
-                if restart.is_set():
-                    restart.clear()
+                if restart[0]:
+                    restart[0] = False
                     cursor = resume_request[0]
-                waiter = asyncio.ensure_future(self.streaming.next_events(session, BATCH, 15.0, cursor))
-                restarted = asyncio.ensure_future(restart.wait())
-                done, _ = await asyncio.wait({waiter, restarted}, return_when=asyncio.FIRST_COMPLETED)
-                if waiter not in done:
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, ParleyError):
-                        await waiter
+                waiting[0] = True
+                try:
+                    batch = await self.streaming.next_events(session, BATCH, 15.0, cursor)
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if not replay_cancels[0] or task is None or task.cancelling() > 1:
+                        raise  # cancelled by someone else too: the stream ends
+                    replay_cancels[0] = 0
+                    task.uncancel()
                     continue
-                restarted.cancel()
-                batch = waiter.result()
+                finally:
+                    waiting[0] = False
                 if not batch and self.streaming.stopping:
                     raise _ServerStopping
                 for item in batch:
-                    if restart.is_set():
+                    if restart[0]:
                         break  # the client asked for a replay; what is left of this batch is stale
                     if isinstance(item, Envelope):
                         cursor = item.sequence_number
@@ -146,11 +154,15 @@ class WebSocketStream:
                     continue
                 if _sequence_number(frame.get("resumeAfter")):
                     resume_request[0] = frame["resumeAfter"]
-                    restart.set()
+                    restart[0] = True
+                    if waiting[0] and not replay_cancels[0]:
+                        replay_cancels[0] = 1
+                        pumping[0].cancel()
                 if _sequence_number(frame.get("acknowledge")):
                     await self.streaming.acknowledge(session, frame["acknowledge"])
 
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(read())]
+        pumping.append(asyncio.create_task(pump()))
+        tasks = [pumping[0], asyncio.create_task(read())]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
