@@ -21,6 +21,9 @@ T = TypeVar("T")
 AT_ONCE = 16  # requests in flight while opening chats
 AGENT_INACTIVITY = 600  # seconds: agents' sessions outlive a long set-up
 CUSTOMER_POLL_EVERY = 15.0  # seconds
+# Idle connections are let go well before the server's keep-alive time (5 s), which a slowed
+# server (under callgrind) would otherwise reach while a request is on its way.
+KEEP_ALIVE = 1.0
 
 
 def allow_many(server: ParleyServer) -> None:
@@ -53,7 +56,7 @@ def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 async def _open_chats(server: ParleyServer, count: int, org_id: str) -> list[Chat]:
     creds = json.loads(server.cli("admin", "bootstrap", org_id, "--json"))
     base = f"/via/v2/organizations/{org_id}"
-    limits = httpx.Limits(max_connections=AT_ONCE)
+    limits = httpx.Limits(max_connections=AT_ONCE, keepalive_expiry=KEEP_ALIVE)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as http:
         token = _ok(
             await http.post(
@@ -176,7 +179,7 @@ async def _open_idle_sessions(server: ParleyServer, chat: Chat, count: int) -> l
     base = chat.org_path
     auth = {"Authorization": f"Bearer {chat.access_token}", "x-api-key": chat.api_key}
     async with httpx.AsyncClient(
-        base_url=server.base_url, timeout=60, limits=httpx.Limits(max_connections=AT_ONCE)
+        base_url=server.base_url, timeout=60, limits=httpx.Limits(max_connections=AT_ONCE, keepalive_expiry=KEEP_ALIVE)
     ) as http:
         user = {"firstName": "Idle", "lastName": "Agent", "email": "idle@bench.example"}
         user_id = _ok(await http.post(base + "/provisioning/users", json=user, headers=auth), 201)["userId"]

@@ -185,6 +185,30 @@ def measure_chats(count: int, rate: float, seconds: float, saturate: int | None)
     return _result(instructions, messages)
 
 
+def measure_polls(rate: float, seconds: float) -> dict[str, object]:
+    """The agent's long poll answered at once (``timeout=0``, nothing queued), ``rate`` a second:
+    what one poll answer costs, apart from the events it carries."""
+    with tempfile.TemporaryDirectory(prefix="parley-callgrind-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        with CountedServer(out) as server:
+            server.start()
+            chat = open_chat(server)
+            with httpx.Client(base_url=chat.base_url, timeout=60) as http:
+                path = chat.org_path + "/streaming/events?maxEvents=100&timeout=0"
+                http.get(path, headers=chat.agent_headers())  # what the chat's set-up left queued
+                server.counting(True)
+                start = time.monotonic()
+                polls = int(rate * seconds)
+                for index in range(polls):
+                    time.sleep(max(0.0, start + index / rate - time.monotonic()))
+                    answer = http.get(path, headers=chat.agent_headers())
+                    if answer.status_code != 200 or answer.json()["events"]:
+                        raise SystemExit(f"the poll answered {answer.status_code}: {answer.text}")
+                server.counting(False)
+                server.dump()
+        return _result(counted(out), polls)
+
+
 def _send_paced(chats: list[Chat], rate: float, seconds: float) -> None:
     """sendText at ``rate`` per second (each request waits for the one before), chat after chat."""
     start = time.monotonic()
@@ -206,12 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--saturate", type=int, metavar="SECONDS", help="instead, count SECONDS of wrk -c64 (the server saturated)"
     )
+    parser.add_argument("--polls", action="store_true", help="count empty long-poll answers instead of sendText")
     parser.add_argument("--chats", type=int, help="spread the messages over this many chats, every session polling")
     args = parser.parse_args(argv)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y valgrind")
-    if args.chats:
+    if args.polls:
+        result = measure_polls(args.rate, args.seconds)
+    elif args.chats:
         result = measure_chats(args.chats, args.rate, args.seconds, args.saturate)
     elif args.saturate:
         result = measure_saturated(args.saturate)
@@ -221,9 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     rate = "under wrk -c64" if args.saturate else f"at {args.rate:g}/s"
     if args.chats:
         rate += f" over {args.chats} chats"
+    what = "empty polls" if args.polls else "sendText"
     print(
-        f"  {result['messages']:,} sendText {rate};",
-        f"{result['instructions']:,} instructions in the server, {result['per_message']:,.0f} per message",
+        f"  {result['messages']:,} {what} {rate};",
+        f"{result['instructions']:,} instructions in the server, {result['per_message']:,.0f} each",
     )
     return 0
 
