@@ -20,9 +20,9 @@ saturated, so groups and poll answers are shared much as at full speed (within a
 one run to the next); it is the count to compare changes to the cost at the maximum rate.
 
 ``--chats N`` opens N accepted chats instead of one (``chats.py``), every agent and customer
-session long-polling (``receivers.py``), and sends each message to the next chat in turn
-(one at a time from a plain client at ``--rate``, or by wrk with ``--saturate``): the count
-that shows what grows with the number of chats and sessions.
+session long-polling (``receivers.py``; ``--transport sse`` or ``ws`` for the others), and sends
+each message to the next chat in turn (one at a time from a plain client at ``--rate``, or by
+wrk with ``--saturate``): the count that shows what grows with the number of chats and sessions.
 """
 
 from __future__ import annotations
@@ -161,7 +161,9 @@ def measure_saturated(seconds: int) -> dict[str, object]:
     return counted_run(work, settle)
 
 
-def measure_chats(count: int, rate: float, seconds: float, saturate: int | None) -> dict[str, object]:
+def measure_chats(
+    count: int, rate: float, seconds: float, saturate: int | None, transport: str = "poll"
+) -> dict[str, object]:
     """Like ``measure`` (or ``measure_saturated``), with the messages spread over ``count`` chats."""
     with tempfile.TemporaryDirectory(prefix="parley-callgrind-") as tmp:
         out = Path(tmp) / "callgrind.out"
@@ -169,7 +171,7 @@ def measure_chats(count: int, rate: float, seconds: float, saturate: int | None)
             allow_many(server)
             server.start()
             chats = open_chats(server, count)
-            with receivers.started(receivers.targets(chats, "poll"), server.base_url):
+            with receivers.started(receivers.targets(chats, transport), server.base_url):
                 time.sleep(2)  # every poll is waiting
                 before = sum(stored_per_chat(server, chats))
                 server.counting(True)
@@ -230,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--saturate", type=int, metavar="SECONDS", help="instead, count SECONDS of wrk -c64 (the server saturated)"
     )
+    parser.add_argument(
+        "--transport", choices=receivers.TRANSPORTS, default="poll", help="how the sessions receive, with --chats"
+    )
     parser.add_argument("--polls", action="store_true", help="count empty long-poll answers instead of sendText")
     parser.add_argument("--chats", type=int, help="spread the messages over this many chats, every session polling")
     args = parser.parse_args(argv)
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.polls:
         result = measure_polls(args.rate, args.seconds)
     elif args.chats:
-        result = measure_chats(args.chats, args.rate, args.seconds, args.saturate)
+        result = measure_chats(args.chats, args.rate, args.seconds, args.saturate, args.transport)
     elif args.saturate:
         result = measure_saturated(args.saturate)
     else:
@@ -247,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Parley's hot path: {result['hot_path']}")
     rate = "under wrk -c64" if args.saturate else f"at {args.rate:g}/s"
     if args.chats:
-        rate += f" over {args.chats} chats"
+        rate += f" over {args.chats} chats, sessions receiving by {args.transport}"
     what = "empty polls" if args.polls else "sendText"
     print(
         f"  {result['messages']:,} {what} {rate};",
