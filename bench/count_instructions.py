@@ -87,10 +87,16 @@ class CountedServer(ParleyServer):
         subprocess.run(["callgrind_control", "-d", str(self.pid)], check=True, capture_output=True)
 
 
+# Where to copy callgrind's files for callgrind_annotate (--keep); empty: they go with the run.
+KEEP: list[Path] = []
+
+
 def counted(out: Path) -> int:
     """The largest total among the dumps (the one taken while counting was on)."""
     totals = [0]
     for path in out.parent.glob(out.name + ".*"):
+        if KEEP:
+            shutil.copy(path, KEEP[0])
         for line in path.read_text(errors="replace").splitlines():
             found = re.match(r"(?:summary|totals): (\d+)", line)
             if found:
@@ -235,9 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--transport", choices=receivers.TRANSPORTS, default="poll", help="how the sessions receive, with --chats"
     )
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep callgrind's files there, for callgrind_annotate")
     parser.add_argument("--polls", action="store_true", help="count empty long-poll answers instead of sendText")
     parser.add_argument("--chats", type=int, help="spread the messages over this many chats, every session polling")
     args = parser.parse_args(argv)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        KEEP.append(args.keep)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed: apt-get install -y valgrind")
