@@ -1,5 +1,5 @@
 """What agents and supervisors may read about their organization (contract 12): interactions and
-who is ready. Supervisors see everything; an agent sees only the interactions it is or was in."""
+who is ready. Supervisors see every interaction; an agent sees only those it is or was in."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Overview:
         return interaction
 
     async def users(self, actor: User, ready: bool | None) -> list[UserState]:
-        _supervisors_only(actor, "list the users' states")
+        """Every user's availability; agents may read it too, to pick whom to transfer to."""
         found: list[UserState] = []
         token: str | None = None
         while True:

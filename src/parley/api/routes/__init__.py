@@ -27,6 +27,7 @@ from parley.service.sms import SmsChannel
 from parley.service.streaming import Streaming
 from parley.service.tokens import TokenService
 from parley.service.webchat import WebChat
+from parley.web import console as console_page
 from parley.web import pages, static_routes
 
 
@@ -61,7 +62,13 @@ def build_routers(
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))
     router, ws_router = Router(), Router()
-    for route in [*http, *docs_routes.routes(openapi, health), *static_routes(), *pages.routes()]:
+    for route in [
+        *http,
+        *docs_routes.routes(openapi, health),
+        *static_routes(),
+        *pages.routes(),
+        *console_page.routes(),
+    ]:
         router.add(route)
     for route in ws:
         ws_router.add(route)
