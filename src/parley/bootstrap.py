@@ -14,6 +14,7 @@ from parley.api.http import ClientTimeouts
 from parley.api.idempotency import Idempotency
 from parley.clock import Clock, SystemClock
 from parley.domain.interactions import ChannelType
+from parley.service.abandoned import AbandonedChats
 from parley.service.accounts import Accounts
 from parley.service.engagement import Engagement
 from parley.service.health import Health
@@ -58,6 +59,7 @@ class Parley:
     gate: Gate
     health: Health
     signin: SignIn
+    abandoned: AbandonedChats
     sms: SmsChannel | None = None  # None: no SMS gateway configured
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
@@ -91,10 +93,12 @@ class Parley:
         await _stop_step("the store", self.store.close())
 
     async def tick(self) -> None:
-        """Run every timer that is due: offer timeouts, typing expiry, idle sessions, SMS retries."""
+        """Run every timer that is due: offer timeouts, typing expiry, idle sessions, abandoned
+        chats, SMS retries."""
         await self.engagement.tick()
         await self.typing.tick()
         await self.streaming.tick()
+        await self.abandoned.tick()
         if self.sms is not None:
             await self.sms.tick()
         self._ticks += 1
@@ -225,6 +229,9 @@ def build(
         gate=gate,
         health=Health({"storage": store.ping, "events": engine.ping}, lambda: streaming.stopping),
         signin=SignIn(store, clock, accounts, auth),
+        abandoned=AbandonedChats(
+            engine, clock, book, engagement, messaging, settings.queue_timeout_seconds, settings.queue_timeout_message
+        ),
         sms=sms,
     )
 

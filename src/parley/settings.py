@@ -15,6 +15,7 @@ SMS_GATEWAY_SCHEMES = ("kannel",)
 SMS_WEBHOOK_PATH = "/sms/kannel"
 # A web token must outlive a page's renewal margin (a third of its life) by a few seconds, and
 # a leaked one should not last for days.
+DEFAULT_QUEUE_TIMEOUT_MESSAGE = "Sorry, nobody is free to answer you now. Please try again later."
 MIN_WEB_TOKEN_SECONDS = 10
 MAX_WEB_TOKEN_SECONDS = 86_400
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
@@ -56,6 +57,8 @@ class Settings:
     rate_limit_per_second: float = 100.0
     rate_limit_burst: int = 200
     offer_timeout_seconds: float = 30.0
+    queue_timeout_seconds: float = 0.0  # 0: a chat may wait for an agent for ever
+    queue_timeout_message: str = DEFAULT_QUEUE_TIMEOUT_MESSAGE
     webtoken_rate_per_second: float = 5.0
     webtoken_rate_burst: int = 100
     token_failure_rate_per_second: float = 0.2
@@ -122,6 +125,8 @@ class Settings:
             rate_limit_per_second=num("PARLEY_RATE_LIMIT_PER_SECOND", 100),
             rate_limit_burst=int(num("PARLEY_RATE_LIMIT_BURST", 200)),
             offer_timeout_seconds=num("PARLEY_OFFER_TIMEOUT_SECONDS", 30),
+            queue_timeout_seconds=num("PARLEY_QUEUE_TIMEOUT_SECONDS", 0),
+            queue_timeout_message=e.get("PARLEY_QUEUE_TIMEOUT_MESSAGE", "").strip() or DEFAULT_QUEUE_TIMEOUT_MESSAGE,
             webtoken_rate_per_second=num("PARLEY_WEBTOKEN_RATE_PER_SECOND", 5),
             webtoken_rate_burst=int(num("PARLEY_WEBTOKEN_RATE_BURST", 100)),
             token_failure_rate_per_second=num("PARLEY_TOKEN_FAILURE_RATE_PER_SECOND", 0.2),

@@ -250,3 +250,22 @@ def test_server_stops_promptly_with_an_event_stream_open(tmp_path: Path) -> None
     finally:
         if server.process.poll() is None:
             server.kill()
+
+
+def test_a_chat_nobody_takes_within_the_queue_timeout_ends_with_the_configured_message(tmp_path: Path) -> None:
+    sorry = "All our agents are busy; please write to help@example.com."
+    env = {"PARLEY_QUEUE_TIMEOUT_SECONDS": "2", "PARLEY_QUEUE_TIMEOUT_MESSAGE": sorry}
+    with running_server(tmp_path / "data", env) as server:
+        creds = server.bootstrap("busy")
+        org = Org(server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+        try:
+            customer = org.customer()
+            interaction = customer.start_chat()
+            text = customer.wait_for("messaging.Text", timeout=10, interactionId=interaction)["payload"]
+            assert (text["entityType"], text["text"]) == ("System", sorry)
+            ended = customer.wait_for("engagementCenter.Disconnected", timeout=5)["payload"]
+            assert (ended["disconnectedBy"], ended["reason"]) == ("System", "queueTimeout")
+            r = customer.post("/messaging/sendText", {"interactionId": interaction, "text": "hello?"})
+            assert r.status_code == 410
+        finally:
+            org.http.close()

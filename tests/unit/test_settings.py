@@ -48,3 +48,10 @@ def test_a_client_has_10_s_for_a_head_and_30_s_for_a_body_and_to_take_an_answer_
     assert tuned.request_head_timeout_seconds == 2.5
     assert tuned.request_body_timeout_seconds == 0
     assert tuned.send_timeout_seconds == 60
+
+
+def test_a_chat_waits_for_ever_unless_a_queue_timeout_is_set_and_then_gets_its_message() -> None:
+    assert Settings.from_env({}).queue_timeout_seconds == 0
+    assert "nobody is free" in Settings.from_env({}).queue_timeout_message
+    tuned = Settings.from_env({"PARLEY_QUEUE_TIMEOUT_SECONDS": "300", "PARLEY_QUEUE_TIMEOUT_MESSAGE": "Back at 9."})
+    assert (tuned.queue_timeout_seconds, tuned.queue_timeout_message) == (300, "Back at 9.")

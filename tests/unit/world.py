@@ -21,9 +21,14 @@ ORG = "acme"
 OFFER_TIMEOUT = 30.0
 
 
-def build_parley(clock: FakeClock, queue_limit: int = 10_000) -> Parley:
-    settings = Settings(database_url="memory://", offer_timeout_seconds=OFFER_TIMEOUT, session_queue_limit=queue_limit)
-    return build(settings, clock=clock, store=MemoryStore(), engine=MemoryEventEngine(clock, queue_limit))
+def build_parley(clock: FakeClock, queue_limit: int = 10_000, **settings: Any) -> Parley:
+    chosen = Settings(
+        database_url="memory://",
+        offer_timeout_seconds=settings.pop("offer_timeout_seconds", OFFER_TIMEOUT),
+        session_queue_limit=queue_limit,
+        **settings,
+    )
+    return build(chosen, clock=clock, store=MemoryStore(), engine=MemoryEventEngine(clock, queue_limit))
 
 
 @dataclass
@@ -97,9 +102,9 @@ class World:
 
 
 @asynccontextmanager
-async def opened_world(clock: FakeClock, queue_limit: int = 10_000) -> AsyncIterator[World]:
+async def opened_world(clock: FakeClock, queue_limit: int = 10_000, **settings: Any) -> AsyncIterator[World]:
     """A started Parley whose timers run only on ``tick()``, with the organization ``acme``."""
-    parley = build_parley(clock, queue_limit)
+    parley = build_parley(clock, queue_limit, **settings)
     await parley.start(run_timers=False)
     try:
         await parley.accounts.create_organization(ORG)

@@ -23,6 +23,8 @@ from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine, IdempotentWrite, Store
 from parley.service.typing import Typing
 
+SYSTEM_NAME: Final = "System"  # the entityName of what Parley itself says in a chat
+
 # An outbound channel (SMS) checks a text or URL before it is stored and delivers it after. A
 # check that must look something up (an SMS opt-out) returns an awaitable.
 TextCheck = Callable[[Interaction, str], Awaitable[None] | None]
@@ -127,6 +129,25 @@ class Messaging:
         deliver = self.deliverers.get(interaction.channel_type)
         if deliver is not None and not message.is_whisper and post.entity_type is not EntityType.CONTACT:
             await deliver(interaction, message)
+        return message
+
+    async def system_text(self, interaction: Interaction, text: str, to_contact: bool) -> Message:
+        """A text Parley itself adds to a chat (entity type System, no user), kept in its transcript."""
+        message = Message(
+            new_id("msg"),
+            interaction.org_id,
+            interaction.interaction_id,
+            interaction.next_seq(),
+            MessageKind.TEXT,
+            text,
+            EntityType.SYSTEM,
+            SYSTEM_NAME,
+            None,
+            self.clock.now(),
+        )
+        await self.store.add_message(message, None)
+        name, payload = events.message_event(message, interaction)
+        await self.engine.publish(interaction.org_id, events.audience(interaction, contact=to_contact), name, payload)
         return message
 
     async def user_typing(
