@@ -256,7 +256,7 @@ def _sms_channel(
     policy = SmsPolicy(
         settings.sms_retry_attempts, settings.sms_retry_backoff_seconds, settings.sms_default_region or None
     )
-    sms = SmsChannel(store, engine, clock, book, engagement, transport, policy)
+    sms = SmsChannel(store, engine, clock, book, engagement, messaging, transport, policy)
     messaging.text_checks[ChannelType.SMS] = sms.check_text
     messaging.deliverers[ChannelType.SMS] = sms.deliver
     return sms

@@ -27,6 +27,7 @@ from parley.service.streaming import CONTACT_INACTIVITY
 
 CHECK_EVERY_SECONDS: Final = 1.0
 WAITING: Final = (InteractionState.QUEUED, InteractionState.OFFERED)
+SYSTEM_NAME: Final = "System"  # the entityName of what Parley itself says in a chat
 
 
 class AbandonedChats:
@@ -69,9 +70,9 @@ class AbandonedChats:
                 continue
             if key not in self._absent_since and interaction.interaction_id in self._told:
                 self._told.discard(interaction.interaction_id)
-                await self.messaging.system_text(interaction, f"{interaction.contact_name} is back", to_contact=False)
+                await self._say(interaction, f"{interaction.contact_name} is back", to_contact=False)
             if interaction.state in WAITING and self._waited_too_long(interaction):
-                await self.messaging.system_text(interaction, self.queue_timeout_message, to_contact=True)
+                await self._say(interaction, self.queue_timeout_message, to_contact=True)
                 await self.engagement.end(interaction, EntityType.SYSTEM, "queueTimeout")
         self._told.intersection_update(i.interaction_id for i in chats if not i.is_ended)
 
@@ -95,7 +96,10 @@ class AbandonedChats:
         elif interaction.interaction_id not in self._told:
             self._told.add(interaction.interaction_id)
             text = f"{interaction.contact_name} left the chat (their page has not been connected for a while)"
-            await self.messaging.system_text(interaction, text, to_contact=False)
+            await self._say(interaction, text, to_contact=False)
+
+    async def _say(self, interaction: Interaction, text: str, to_contact: bool) -> None:
+        await self.messaging.add_text(interaction, text, EntityType.SYSTEM, SYSTEM_NAME, to_contact)
 
     def _waited_too_long(self, interaction: Interaction) -> bool:
         return self.queue_timeout > 0 and self.clock.now() - interaction.created_at >= self.queue_timeout

@@ -23,8 +23,6 @@ from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine, IdempotentWrite, Store
 from parley.service.typing import Typing
 
-SYSTEM_NAME: Final = "System"  # the entityName of what Parley itself says in a chat
-
 # An outbound channel (SMS) checks a text or URL before it is stored and delivers it after. A
 # check that must look something up (an SMS opt-out) returns an awaitable.
 TextCheck = Callable[[Interaction, str], Awaitable[None] | None]
@@ -131,8 +129,11 @@ class Messaging:
             await deliver(interaction, message)
         return message
 
-    async def system_text(self, interaction: Interaction, text: str, to_contact: bool) -> Message:
-        """A text Parley itself adds to a chat (entity type System, no user), kept in its transcript."""
+    async def add_text(
+        self, interaction: Interaction, text: str, entity_type: EntityType, entity_name: str, to_contact: bool
+    ) -> Message:
+        """A text no participant's request posts (what Parley itself says, an SMS a handset sent):
+        stored in the transcript, then published to the users (and ``to_contact``, the contact)."""
         message = Message(
             new_id("msg"),
             interaction.org_id,
@@ -140,8 +141,8 @@ class Messaging:
             interaction.next_seq(),
             MessageKind.TEXT,
             text,
-            EntityType.SYSTEM,
-            SYSTEM_NAME,
+            entity_type,
+            entity_name,
             None,
             self.clock.now(),
         )

@@ -23,7 +23,7 @@ from parley.clock import Clock
 from parley.domain import events
 from parley.domain.errors import InvalidRequest, NotFound, ParleyError, Problem, RuleViolation, Unavailable
 from parley.domain.ids import new_id
-from parley.domain.interactions import ChannelType, EntityType, Interaction, Message, MessageKind
+from parley.domain.interactions import ChannelType, EntityType, Interaction, Message
 from parley.domain.phone import normalize_e164
 from parley.domain.sms import OptKeyword, check_sms_length, opt_keyword, plan_sms
 from parley.domain.sms_records import (
@@ -42,6 +42,7 @@ from parley.domain.sms_records import (
 from parley.service.accounts import Accounts
 from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
+from parley.service.messaging import Messaging
 from parley.service.ports import EventEngine, SmsGatewayError, SmsTransport, Store
 
 log = logging.getLogger("parley.sms")
@@ -128,6 +129,7 @@ class SmsChannel:
         clock: Clock,
         book: InteractionBook,
         engagement: Engagement,
+        messaging: Messaging,
         transport: SmsTransport,
         policy: SmsPolicy,
     ) -> None:
@@ -136,6 +138,7 @@ class SmsChannel:
         self.clock = clock
         self.book = book
         self.engagement = engagement
+        self.messaging = messaging
         self.transport = transport
         self.policy = policy
         self._sending: dict[str, asyncio.Task[None]] = {}  # message id -> its attempt
@@ -205,21 +208,7 @@ class SmsChannel:
         return None
 
     async def _post_contact(self, interaction: Interaction, text: str) -> None:
-        message = Message(
-            new_id("msg"),
-            interaction.org_id,
-            interaction.interaction_id,
-            interaction.next_seq(),
-            MessageKind.TEXT,
-            text,
-            EntityType.CONTACT,
-            interaction.contact_name,
-            None,
-            self.clock.now(),
-        )
-        await self.store.add_message(message)
-        name, payload = events.message_event(message, interaction)
-        await self.engine.publish(interaction.org_id, events.audience(interaction, contact=False), name, payload)
+        await self.messaging.add_text(interaction, text, EntityType.CONTACT, interaction.contact_name, to_contact=False)
 
     async def _change_opt(self, owner: SmsNumber, sender: str, keyword: OptKeyword, text: str) -> None:
         wanted: OptState = "out" if keyword == "stop" else "in"
