@@ -207,7 +207,9 @@ async def test_a_closed_store_refuses_reads_and_writes(sql_url: str) -> None:
 
 
 @pytest.mark.postgres
-async def test_a_dropped_connection_fails_one_write_and_no_read(postgres_url: str, open_started: OpenStore) -> None:
+async def test_a_dropped_connection_fails_no_write_and_no_read(postgres_url: str, open_started: OpenStore) -> None:
+    """Every connection is cut (as a restarting database does): the next read and write each
+    connect afresh and succeed."""
     import psycopg
 
     store = cast(SqlStore, await open_started(postgres_url))
@@ -220,8 +222,6 @@ async def test_a_dropped_connection_fails_one_write_and_no_read(postgres_url: st
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
     assert await store.get_organization("before") is not None
-    with pytest.raises(psycopg.OperationalError):
-        await store.add_organization(s.organization("lost"))
     await store.add_organization(s.organization("after"))
     assert await store.get_organization("after") is not None
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import cast
+from typing import Final, cast
 
 import psycopg
 from psycopg import errors
 
 from parley.adapters.storage.dialect import Cursor, Dialect
 from parley.adapters.storage.sql_base import SqlStore
+
+CONNECT_TIMEOUT_SECONDS: Final = 5
 
 
 def conninfo(url: str) -> str:
@@ -28,7 +30,8 @@ class PostgresDialect(Dialect):
         self.conninfo = conninfo(url)
 
     def connect(self, *, for_writes: bool) -> Cursor:
-        connection = psycopg.connect(self.conninfo, autocommit=True)
+        # A database that accepts connections but does not answer is a fault too, not a hang.
+        connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
         return cast(Cursor, connection.cursor())
 
     def pipeline(self, cursor: Cursor) -> AbstractContextManager[object]:

@@ -13,6 +13,14 @@ and in either case a run of writes of one statement (messages, under load) goes 
 as one ``executemany``.
 
 Reads go to a few threads with a connection each.
+
+A connection that fails (the database restarting: "the database system is shutting down", a
+broken connection) is thrown away. A read is tried once more on a new connection; so is a
+group of writes, since a group whose connection failed did not commit, unless the failure hit
+the answer to its COMMIT. Then a message's insert ignores its own row and an Idempotency-Key's
+record is found as the first answer, so a sent message is reported stored; other writes either
+set values (no harm twice) or fail as duplicates. A second failure answers ``Unavailable`` (503
+with Retry-After), never an unexpected error, and the next operation connects afresh.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from parley.adapters.storage.dialect import Cursor, Dialect
+from parley.domain.errors import Unavailable
 
 T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
@@ -44,6 +53,10 @@ RESTART_HOLD_LIMIT_SECONDS: Final = 0.5  # a loop this late to hold is busy else
 
 class StoreClosed(Exception):
     """The store was closed; nothing more is accepted."""
+
+
+def database_unavailable() -> Unavailable:
+    return Unavailable.of("server", "databaseUnavailable", "the database is not answering; retry shortly")
 
 
 @dataclass(slots=True, init=False)
@@ -152,6 +165,14 @@ class GroupCommitWriter:
                 self._answer(group, self._commit(group))
 
     def _commit(self, group: list[_Write]) -> list[Outcome]:
+        outcomes = self._attempt(group)
+        if any(isinstance(error, self._dialect.connection_error) for error, _ in outcomes):
+            self._drop_connection()
+            outcomes = self._attempt(group)
+        lost = database_unavailable()
+        return [(lost, None) if isinstance(e, self._dialect.connection_error) else (e, r) for e, r in outcomes]
+
+    def _attempt(self, group: list[_Write]) -> list[Outcome]:
         try:
             cursor = self._cursor or self._reconnect()
             if len(group) > 1:
@@ -235,9 +256,13 @@ class GroupCommitWriter:
             cursor.execute("ROLLBACK")
         except Exception:
             # The connection is unusable (or no transaction began); start afresh next time.
+            self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
             with contextlib.suppress(Exception):
                 cursor.connection.close()
-            self._cursor = None
 
     def _reconnect(self) -> Cursor:
         self._cursor = self._dialect.connect(for_writes=True)
@@ -462,7 +487,11 @@ class ReaderPool:
         except self._dialect.connection_error:
             # A read changes nothing, so one more try on a new connection is always safe.
             self._drop_cursor()
+        try:
             return run(self._cursor())
+        except self._dialect.connection_error:
+            self._drop_cursor()
+            raise database_unavailable() from None
 
     def _cursor(self) -> Cursor:
         cursor: Cursor | None = getattr(self._local, "cursor", None)
@@ -473,7 +502,7 @@ class ReaderPool:
         return cursor
 
     def _drop_cursor(self) -> None:
-        cursor: Cursor | None = self._local.cursor
+        cursor: Cursor | None = getattr(self._local, "cursor", None)
         self._local.cursor = None
         if cursor is not None:
             with self._lock:
