@@ -13,6 +13,7 @@ from parley.api.gate import WEBTOKEN_ORG_FACTOR, AgentPolicy, CustomerPolicy, Ga
 from parley.api.http import ClientTimeouts
 from parley.api.idempotency import Idempotency
 from parley.clock import Clock, SystemClock
+from parley.domain.errors import Unavailable
 from parley.domain.interactions import ChannelType
 from parley.service.abandoned import AbandonedChats
 from parley.service.accounts import Accounts
@@ -113,6 +114,8 @@ class Parley:
                 if self.clock.monotonic() >= next_purge:
                     next_purge = self.clock.monotonic() + PURGE_EVERY_SECONDS
                     await self.store.purge_idempotency(self.clock.now() - IDEMPOTENCY_RETENTION)
+            except Unavailable:
+                pass  # a dependency is down (its adapter logged it); the next tick tries again
             except Exception:
                 log.exception("timer step failed")
             await asyncio.sleep(TICK_SECONDS)

@@ -19,6 +19,8 @@ from tests.e2e.server import free_port
 class OwnRedis:
     url: str
     process: subprocess.Popen[bytes]
+    command: list[str]
+    port: int
 
     @contextmanager
     def hung(self) -> Iterator[None]:
@@ -29,28 +31,43 @@ class OwnRedis:
         finally:
             os.kill(self.process.pid, signal.SIGCONT)
 
+    @contextmanager
+    def gone(self) -> Iterator[None]:
+        """Redis is killed (connections refused) until the block ends, then started again on its port."""
+        self.process.kill()
+        self.process.wait(10)
+        try:
+            yield
+        finally:
+            self.process = _start(self.command, self.port)
+
+
+def _start(command: list[str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise AssertionError("redis-server did not start") from None
+            time.sleep(0.05)
+
 
 @contextmanager
-def own_redis(directory: Path) -> Iterator[OwnRedis]:
+def own_redis(directory: Path, *, persistent: bool = False) -> Iterator[OwnRedis]:
+    """``persistent``: every write in the append-only file, so a restart keeps the sessions."""
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)]
+    if persistent:
+        command += ["--appendonly", "yes", "--appendfsync", "always"]
+    redis = OwnRedis(f"redis://127.0.0.1:{port}/0", _start(command, port), command, port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("redis-server did not start") from None
-                time.sleep(0.05)
-        yield OwnRedis(f"redis://127.0.0.1:{port}/0", process)
+        yield redis
     finally:
-        os.kill(process.pid, signal.SIGCONT)
-        process.terminate()
-        process.wait(10)
+        os.kill(redis.process.pid, signal.SIGCONT)
+        redis.process.terminate()
+        redis.process.wait(10)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from parley.domain.errors import InvalidRequest
+from parley.domain.errors import InvalidRequest, Unavailable
 from parley.service.ports import Envelope, StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.wire import KEEP_ALIVE, sse_frame
 
 KEEP_ALIVE_SECONDS = 15.0
 BATCH = 100
-# Sent as a stopping server ends the stream: the client reconnects (to another instance) soon.
+# Sent as a stopping server or a dependency fault ends the stream: the client reconnects soon.
 RECONNECT_SOON = b"retry: 1000\n\n"
 
 
@@ -34,6 +34,9 @@ async def event_stream(
             batch = await streaming.next_events(session, BATCH, keep_alive, cursor)
         except InvalidRequest:
             return  # the session ended; the client's next request gets the reason
+        except Unavailable:
+            yield RECONNECT_SOON  # the client comes back with Last-Event-ID
+            return
         if not batch:
             if streaming.stopping:
                 yield RECONNECT_SOON

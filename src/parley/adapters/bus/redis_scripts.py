@@ -3,7 +3,8 @@
 Every script takes ``ARGV[1]`` = key prefix and ``ARGV[2]`` = the caller's wall clock, then its own
 arguments. Keys are built inside the scripts, which suits a single Redis server (not a cluster):
 
-    <p>s:<sid>           hash: org owner created delay ack last delivered acked
+    <p>s:<sid>           hash: org owner created delay ack last delivered acked, and take before:
+                         the last take that handed events out, and delivered before it
     <p>s:<sid>:log       list: retained events, the first one numbered last - LLEN + 1
     <p>o:<org>:<owner>   set of session ids
     <p>idle              sorted set: session id by the time it expires; membership = alive
@@ -11,6 +12,7 @@ arguments. Keys are built inside the scripts, which suits a single Redis server 
     <p>w:<sid>           pub/sub channel that wakes polls waiting on the session
     <p>ty:due            sorted set: "<interaction>\\x1f<sender>" by the time its typing expires
     <p>ty:i:<iid>        hash: l:<sender> = last forwarded composing, m:<sender> = its meta
+    <p>ev:<event id>     a recently published event (kept EVENT_ID_SECONDS)
 
 A session whose expiry time has passed refuses service until ``sweep`` removes and reports it.
 """
@@ -19,6 +21,10 @@ from __future__ import annotations
 
 from parley.adapters.bus import reasons
 from parley.domain.typing import MAX_EXPIRES_SECONDS, RENEWAL_ABSORB_SECONDS
+
+# How long Redis remembers a published event's id, so that an event held during an outage and
+# published again cannot be delivered twice: longer than an outage one waits out.
+EVENT_ID_SECONDS = 300
 
 
 def _lua_string(text: str) -> str:
@@ -32,8 +38,15 @@ local UNKNOWN = {_lua_string(reasons.UNKNOWN)}
 local DELETED = {_lua_string(reasons.DELETED)}
 local EXPIRED = {_lua_string(reasons.EXPIRED)}
 local BEHIND = {_lua_string(reasons.FELL_BEHIND)}
+local EVENT_ID_SECONDS = {EVENT_ID_SECONDS}
 
 local function skey(sid) return p .. 's:' .. sid end
+-- A call that timed out may reach Redis later (after a stall): one whose late run would do
+-- harm carries a deadline in Redis's time and refuses to run after it.
+local function late(deadline)
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000 > tonumber(deadline)
+end
 local function okey(org, owner) return p .. 'o:' .. org .. ':' .. owner end
 -- Keys outlive the inactivity delay and the longest poll, so only sweep ends a session.
 local function ttl_of(delay) return delay * 3 + 120 end
@@ -149,11 +162,14 @@ return out
 """
 )
 
+# Returns 'late' (not run), 'seen' (an event of that id was published already) or 'ok'.
 PUBLISH = (
     _PRELUDE
     + """
-local limit, blob, org = tonumber(ARGV[3]), ARGV[4], ARGV[5]
-for i = 6, #ARGV do
+local limit, blob, event_id, org = tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[7]
+if late(ARGV[6]) then return 'late' end
+if not redis.call('SET', p .. 'ev:' .. event_id, '', 'NX', 'EX', EVENT_ID_SECONDS) then return 'seen' end
+for i = 8, #ARGV do
   local o = okey(org, ARGV[i])
   for _, sid in ipairs(redis.call('SMEMBERS', o)) do
     local s = skey(sid)
@@ -174,14 +190,16 @@ for i = 6, #ARGV do
     end
   end
 end
+return 'ok'
 """
 )
 
-# Returns {'ok', reset, first sequence number returned, event blobs...}.
+# Returns {'ok', reset, first sequence number returned, event blobs...}, or {'late'}.
 TAKE = (
     _PRELUDE
     + """
 local sid = ARGV[3]
+if late(ARGV[8]) then return {'late'} end
 local st, why = load(sid)
 if not st then return {'gone', why} end
 local max, after, hold, retain = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]),
@@ -203,7 +221,7 @@ if stop >= start then
     out[#out + 1] = blob
   end
   if stop > st.delivered then
-    redis.call('HSET', s, 'delivered', stop)
+    redis.call('HSET', s, 'delivered', stop, 'take', ARGV[9], 'before', st.delivered)
     local keep_from = stop - retain + 1
     if not st.ack and keep_from > first then redis.call('LTRIM', log, keep_from - first, -1) end
   end
@@ -215,6 +233,17 @@ end
 redis.call('ZADD', p .. 'idle', 'GT', now + st.delay + hold, sid)
 refresh(s, st.delay, st.org, st.owner)
 return out
+"""
+)
+
+# A take whose answer never reached its caller: if it is still the session's last, what it
+# handed out is handed out again.
+UNTAKE = (
+    _PRELUDE
+    + """
+local s = skey(ARGV[3])
+local f = redis.call('HMGET', s, 'take', 'before')
+if f[1] == ARGV[4] then redis.call('HSET', s, 'delivered', f[2], 'take', '') end
 """
 )
 

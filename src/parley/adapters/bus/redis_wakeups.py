@@ -18,6 +18,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from parley.adapters.bus.redis_circuit import FAULTS, events_unavailable
+
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 0.5
@@ -34,8 +36,9 @@ class _Channel:
 
 
 class Wakeups:
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, timeout: float) -> None:
         self._pubsub = client.pubsub()
+        self._timeout = timeout  # for Redis to confirm a subscription
         self._channels: dict[bytes, _Channel] = {}
         self._sending = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
@@ -69,10 +72,14 @@ class Wakeups:
         woken = asyncio.Event()
         state.listeners.add(woken)
         try:
-            if state.subscribed is None:
-                state.subscribed = asyncio.get_running_loop().create_future()
-                await self._command(state, "subscribe", channel, state.subscribed)
-            await asyncio.shield(state.subscribed)
+            try:
+                if state.subscribed is None:
+                    state.subscribed = asyncio.get_running_loop().create_future()
+                    await self._command(state, "subscribe", channel, state.subscribed)
+                async with asyncio.timeout(self._timeout):
+                    await asyncio.shield(state.subscribed)
+            except FAULTS as exc:
+                raise events_unavailable() from exc
             yield woken
         finally:
             state.listeners.discard(woken)
