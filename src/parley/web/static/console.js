@@ -6,6 +6,7 @@ const $ = (id) => document.getElementById(id);
 const api = new Api();
 const conversations = new Map(); // interactionId -> conversation
 const ENDED_KEY = "parley.console.ended";
+const MONITORING_KEY = "parley.console.monitoring";
 let selected = null;
 let offer = null;
 let streaming = null;
@@ -28,14 +29,14 @@ function clock(iso) {
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function endedIds() {
-  return new Set(JSON.parse(sessionStorage.getItem(ENDED_KEY) || "[]"));
+function stored(key) {
+  return new Set(JSON.parse(sessionStorage.getItem(key) || "[]"));
 }
 
-function remember(id) {
-  const ids = endedIds();
+function remember(key, id) {
+  const ids = stored(key);
   ids.add(id);
-  sessionStorage.setItem(ENDED_KEY, JSON.stringify([...ids]));
+  sessionStorage.setItem(key, JSON.stringify([...ids]));
 }
 
 /* -- sign-in ---------------------------------------------------------------------------------- */
@@ -48,6 +49,7 @@ function showSignIn() {
   const org = new URLSearchParams(location.search).get("org");
   if (org) $("signin-form").elements.org.value = org;
   (invite ? $("invite-form").elements.password : $("signin-form").elements.org).focus();
+  performance.mark("console-interactive");
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
@@ -80,6 +82,7 @@ $("signout").addEventListener("click", async () => {
   if (streaming) streaming.abort();
   await api.signOut();
   sessionStorage.removeItem(ENDED_KEY);
+  sessionStorage.removeItem(MONITORING_KEY);
   conversations.clear();
   location.reload();
 });
@@ -104,6 +107,7 @@ async function start() {
   streaming = new AbortController();
   api.stream(handle, streaming.signal);
   $("ready").focus();
+  performance.mark("console-interactive"); // the first screen answers input from here (see docs/console.md)
 }
 
 async function refreshOwnState() {
@@ -136,11 +140,13 @@ $("not-ready").addEventListener("close", async () => {
 
 /* Open interactions of this user (after a reload): their transcripts, then live events. */
 async function loadOpen() {
-  const ended = endedIds();
+  const ended = stored(ENDED_KEY);
+  const monitoring = stored(MONITORING_KEY);
   const page = await api.get("/engagementCenter/interactions?state=active&userId=" + api.me.userId);
   for (const record of page.interactions) {
-    if (ended.has(record.interactionId) || conversations.has(record.interactionId)) continue;
-    const c = addConversation(record.interactionId, record.contactName, record.channelType, false);
+    const id = record.interactionId;
+    if (ended.has(id) || conversations.has(id)) continue;
+    const c = addConversation(id, record.contactName, record.channelType, monitoring.has(id));
     await loadTranscript(c);
   }
 }
@@ -165,6 +171,7 @@ function addConversation(id, name, channel, monitoring) {
   $("conversation-list").append(c.item);
   $("no-conversations").hidden = true;
   conversations.set(id, c);
+  if (monitoring) remember(MONITORING_KEY, id);
   if (!selected) select(c);
   return c;
 }
@@ -251,7 +258,7 @@ async function handle(event) {
       if (p.reason === "monitorLeft" && !c.monitoring) return systemLine(c, "A supervisor stopped monitoring");
       c.ended = { transferred: "Transferred.", monitorLeft: "Monitoring stopped." }[p.reason] || "Chat ended.";
       c.typing = "";
-      remember(c.id);
+      remember(ENDED_KEY, c.id);
       systemLine(c, c.ended);
       c.button.querySelector(".channel").textContent = " · " + c.channel + " · ended";
       if (c === selected) renderComposer();
