@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.server import PARLEY, Org
+from tests.e2e.server import PARLEY, Org, free_port
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "correct horse battery"
 
@@ -43,6 +46,7 @@ def sign_in(browser: httpx.Client, org: Org, email: str, password: str) -> httpx
     return browser.post("/console/api/session", json={"orgId": org.org_id, "email": email, "password": password})
 
 
+@SQLITE
 def test_a_user_signs_in_mints_tokens_bound_to_itself_and_signs_out(org: Org, browser: httpx.Client) -> None:
     ada = org.create_user("Ada", "Signin")
     bob = org.create_user("Bob", "Signin")
@@ -84,6 +88,7 @@ def test_a_user_signs_in_mints_tokens_bound_to_itself_and_signs_out(org: Org, br
         assert stranger.post("/console/api/token").status_code == 401
 
 
+@SQLITE
 def test_failed_sign_ins_answer_one_generic_message_and_are_limited_per_account(
     org: Org, browser: httpx.Client
 ) -> None:
@@ -103,6 +108,7 @@ def test_failed_sign_ins_answer_one_generic_message_and_are_limited_per_account(
     assert limited.json()["errors"][0]["message"] == wrong.json()["errors"][0]["message"]
 
 
+@SQLITE
 def test_an_invitation_link_sets_a_password_once(org: Org, browser: httpx.Client) -> None:
     dee = org.create_user("Dee", "Invited")
     out = org.server.cli("admin", "user", "invite", org.org_id, "dee.invited@ex.com", "--json")
@@ -117,3 +123,31 @@ def test_an_invitation_link_sets_a_password_once(org: Org, browser: httpx.Client
     again = browser.post("/console/api/invite", json={"token": token, "password": "another long one"})
     assert (again.status_code, again.json()["errors"][0]["reason"]) == (401, "invalidInvite")
     assert sign_in(browser, org, "dee.invited@ex.com", PASSWORD).status_code == 200
+
+
+def test_the_demo_banner_prints_console_passwords_that_sign_in(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path / "data"), "PARLEY_LOG_LEVEL": "warning"}
+    with subprocess.Popen(
+        [PARLEY, "serve", "--demo", "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = [next(process.stdout) for _ in range(14)]
+            passwords = [line.split()[-1] for line in banner if "console password" in line]
+            assert len(passwords) == 2
+            assert f"  console        http://127.0.0.1:{port}/console?org=demo\n" in banner
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(base + "/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            body = {"orgId": "demo", "email": "sam@demo.example", "password": passwords[1]}
+            signed_in = httpx.post(base + "/console/api/session", json=body, timeout=30)
+            assert signed_in.status_code == 200 and "supervisor" in signed_in.json()["roles"]
+        finally:
+            process.terminate()
+            process.wait(30)
