@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Problems
 from tests.browser.helpers import SCREENSHOTS
-from tests.e2e.server import PARLEY, Customer, Org, free_port, running_server
+from tests.e2e.server import PARLEY, Customer, Org, free_port, running_server, start_server
 
 PASSWORD = "a long console password"
 NewPage = Callable[..., Page]
@@ -349,3 +349,41 @@ def test_an_sms_draft_shows_its_encoding_and_segment_count(
         expect(info).to_contain_text("UCS-2 (because of 😀)")
         shot(page, "sms")
         org.http.close()
+
+
+def test_a_server_restart_mid_chat_loses_and_duplicates_nothing(
+    browser_server_env: dict[str, str], tmp_path: Path, new_page: NewPage
+) -> None:
+    port = free_port()
+    server = start_server(tmp_path / "data", browser_server_env, port)
+    try:
+        creds = server.bootstrap("restartorg")
+        org = Org(server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+        email, _ = console_user(org, "Ada")
+        page = desk(new_page, org, email)
+        go_ready(page)
+        customer = org.customer()
+        interaction = customer.start_chat("Remy Restart")
+        accept_offer(page, "Remy Restart")
+        customer.wait_for("engagementCenter.Active")
+        send(page, "before the restart")
+        expect(log(page)).to_contain_text("before the restart")
+
+        server.stop()
+        server = start_server(tmp_path / "data", browser_server_env, port)
+        # In-process events: every streaming session, the customer's too, ends with the process.
+        again = org.http.post(org.base + "/publicChat/streaming/session", json={}, headers={
+            "Authorization": f"Bearer {customer.token}"})  # fmt: skip
+        customer.session_id = again.json()["sessionId"]
+        sent = customer.post("/messaging/sendText", {"interactionId": interaction, "text": "after the restart"})
+        assert sent.status_code == 202, sent.text
+        expect(log(page)).to_contain_text("after the restart", timeout=15_000)
+        time.sleep(1.5)
+        text = log(page).inner_text()
+        assert text.count("before the restart") == 1 and text.count("after the restart") == 1
+        send(page, "still here")
+        assert customer.wait_for("messaging.Text", text="still here")
+        expect(page.get_by_role("switch", name="Ready")).not_to_be_checked()  # as the restarted server says
+        org.http.close()
+    finally:
+        server.stop()

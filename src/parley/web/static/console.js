@@ -281,6 +281,7 @@ async function handle(event) {
       return;
     }
     case "streaming.Reset":
+      await refreshOwnState(); // a new session after a lost one: the server has us not ready
       for (const conv of conversations.values()) {
         conv.lines.clear();
         conv.box.replaceChildren();
