@@ -77,9 +77,14 @@ def median_run(runs: list[WrkResult]) -> WrkResult:
 
 
 def measure(
-    seconds: int, latency_seconds: float, connections: int, latency_rate: float | None = None, rounds: int = 3
+    seconds: int,
+    latency_seconds: float,
+    connections: int,
+    latency_rate: float | None = None,
+    rounds: int = 3,
+    metrics: str = "on",
 ) -> dict[str, Any]:
-    with ParleyServer() as server, Ceiling() as bare:
+    with ParleyServer({"PARLEY_METRICS": metrics}) as server, Ceiling() as bare:
         server.start()
         chat: Chat = open_chat(server)
         with load.started(chat) as pipe:
@@ -98,6 +103,7 @@ def measure(
     return {
         "cores": os.cpu_count(),
         "hot_path": hot_path(),
+        "metrics": metrics,
         "pinned": pinned(SERVER_CORE) and pinned(LOAD_CORE),
         "seconds": seconds,
         "connections": connections,
@@ -135,7 +141,7 @@ def report(result: dict[str, Any]) -> str:
         f"sendText benchmark: {result['cores']} cores, {pin}; "
         f"wrk -t1 -c{result['connections']} -d{result['seconds']}s, 142-byte body; "
         f"{result['rounds']} alternating rounds, median runs shown",
-        f"Parley's hot path: {result['hot_path']}",
+        f"Parley's hot path: {result['hot_path']}; metrics {result.get('metrics', 'on')}",
         "",
         f"  {'':<38}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'× ceiling':>11}",
         _row("ceiling: bare ASGI + msgspec", ceiling, ceiling),
@@ -176,9 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         "--latency-rate", type=float, help="sendText/s of the latency run (default: half of the measured rate)"
     )
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument(
+        "--metrics", choices=("on", "off"), default="on", help="Parley's counting for /metrics (PARLEY_METRICS)"
+    )
     args = parser.parse_args(argv)
     require_tools()
-    result = measure(args.seconds, args.latency_seconds, args.connections, args.latency_rate, max(1, args.rounds))
+    rounds = max(1, args.rounds)
+    result = measure(args.seconds, args.latency_seconds, args.connections, args.latency_rate, rounds, args.metrics)
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -226,7 +226,7 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
 class ParleyServer:
     """``parley serve`` on SQLite in a fresh data directory, rate limits off, pinned to core 0."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="parley-bench-")
         self.data_dir = Path(self._tmp.name)
         self.port = free_port()
@@ -236,6 +236,7 @@ class ParleyServer:
             "PARLEY_DATA_DIR": str(self.data_dir),
             "PARLEY_LOG_LEVEL": "warning",
             "PARLEY_RATE_LIMIT_PER_SECOND": "0",
+            **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
 

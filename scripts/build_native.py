@@ -41,6 +41,7 @@ MODULES = [
     "parley.domain.typing",
     "parley.service.accounts",
     "parley.service.cache",
+    "parley.service.counters",
     "parley.service.interactions",
     "parley.service.messaging",
     "parley.service.ports",

@@ -17,6 +17,7 @@ from parley.domain.errors import Unavailable
 from parley.domain.interactions import ChannelType
 from parley.service.abandoned import AbandonedChats
 from parley.service.accounts import Accounts
+from parley.service.counters import COUNTS
 from parley.service.engagement import Engagement
 from parley.service.health import Health
 from parley.service.interactions import InteractionBook
@@ -122,6 +123,11 @@ class Parley:
 
     def asgi(self) -> ParleyASGI:
         from parley.api.routes import build_routers
+        from parley.api.routes.metrics import MetricsEndpoint
+
+        metrics = None
+        if self.settings.metrics:
+            metrics = MetricsEndpoint(self.settings.metrics_token, self.store.count_open_interactions, self.clock)
 
         router, websockets = build_routers(
             gate=self.gate,
@@ -137,6 +143,7 @@ class Parley:
             health=self.health,
             overview=self.overview,
             signin=self.signin,
+            metrics=metrics,
         )
         return ParleyASGI(
             router,
@@ -180,6 +187,7 @@ def build(
     from parley.adapters.bus import open_event_engine
     from parley.adapters.storage import open_store
 
+    COUNTS.enabled = settings.metrics
     clock = clock or SystemClock()
     store = store or open_store(settings.database_url)
     engine = engine or open_event_engine(settings.events_url, clock, settings.session_queue_limit)

@@ -274,6 +274,7 @@ def _save_demo(creds: dict[str, Any], path: Path) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from parley import logs
     from parley.api.connection import HttpConnection
     from parley.api.server import DrainingServer
     from parley.bootstrap import build
@@ -282,8 +283,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     settings = dataclasses.replace(settings, host=host, port=port)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    log_config = logs.configure(settings.log_level, settings.log_format)
     logging.getLogger("parley").info("hot path: %s", native.STATUS)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.demo:
@@ -306,6 +306,7 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=settings.access_log,  # off by default: it formats and writes a line on every request
         server_header=False,  # no need to tell every client which server software answers
         log_level=settings.log_level.lower(),
+        log_config=log_config,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_STOP_SECONDS,
     )

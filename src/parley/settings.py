@@ -22,6 +22,7 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigurationError(ValueError):
@@ -74,7 +75,10 @@ class Settings:
     session_queue_limit: int = 10_000
     token_cache_seconds: float = 5.0
     log_level: str = "info"
+    log_format: str = "text"
     access_log: bool = False
+    metrics: bool = True
+    metrics_token: str = field(default="", repr=False)
     cors_origins: str = "*"
     # SMS (docs/sms.md): off unless a gateway is set
     sms_gateway: str = ""
@@ -140,7 +144,10 @@ class Settings:
             request_body_timeout_seconds=num("PARLEY_REQUEST_BODY_TIMEOUT_SECONDS", 30),
             send_timeout_seconds=num("PARLEY_SEND_TIMEOUT_SECONDS", 30),
             log_level=_choice(e, "PARLEY_LOG_LEVEL", LOG_LEVELS, "info"),
+            log_format=_choice(e, "PARLEY_LOG_FORMAT", LOG_FORMATS, "text"),
             access_log=_flag(e, "PARLEY_ACCESS_LOG"),
+            metrics=_flag(e, "PARLEY_METRICS", default=True),
+            metrics_token=e.get("PARLEY_METRICS_TOKEN", ""),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
             sms_webhook_secret=e.get("PARLEY_SMS_WEBHOOK_SECRET", ""),
@@ -151,9 +158,11 @@ class Settings:
         )
 
 
-def _flag(e: Mapping[str, str], name: str) -> bool:
+def _flag(e: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = (e.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

@@ -7,6 +7,7 @@ import itertools
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from time import perf_counter
 from typing import Any, Final
 
 from parley.api.errors import (
@@ -16,13 +17,16 @@ from parley.api.errors import (
     render_unexpected,
 )
 from parley.api.http import ClientTimeouts, Request, Response, Route, RouteMatch, Router, parse_query
+from parley.api.log_context import CURRENT_REQUEST
 from parley.domain.errors import NotFound, ParleyError
+from parley.service.counters import COUNTS, UNMATCHED
 
 log: Final = logging.getLogger("parley.api")
 
 CORS_REQUEST_HEADERS: Final = "authorization, content-type, via-client-sessionid, idempotency-key, last-event-id"
 CORS_EXPOSED_HEADERS: Final = "x-message-id, x-request-id, retry-after, ratelimit, ratelimit-policy"
 BODY_METHODS: Final = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+_NO_PARAMS: Final[dict[str, str]] = {}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -94,12 +98,17 @@ class ParleyASGI:
         it as ``body`` with no ``receive``, and cancels a long poll whose client leaves.
         """
         number = next(self._ids)  # made into a request id only for an error or a log line
+        counting = COUNTS.enabled
+        started = perf_counter() if counting else 0.0
+        route_label = UNMATCHED
+        CURRENT_REQUEST.set((self._id_prefix, number, match.params if match is not None else _NO_PARAMS))
         try:
             routed = self._route(method, path, match)
             if isinstance(routed, Response):
                 response = routed
             else:
                 route = routed
+                route_label = route.path
                 request = Request(
                     method=method,
                     path=path,
@@ -128,6 +137,8 @@ class ParleyASGI:
             response.headers.append(("x-request-id", self._request_id(number)))
         if match is not None and match.cors and response.status != 499:
             response.headers.extend(self._cors_headers(headers))
+        if counting:
+            COUNTS.request(route_label, method, response.status, perf_counter() - started)
         return response
 
     def _request_id(self, number: int) -> str:

@@ -17,6 +17,7 @@ from parley.domain.accounts import (
 )
 from parley.domain.errors import AlreadyExists, InvalidRequest, NotFound
 from parley.domain.ids import hash_secret, new_id, new_secret
+from parley.service import lifecycle
 from parley.service.ports import Store, UserPage
 
 
@@ -72,6 +73,7 @@ class Accounts:
         secret = new_secret("pcs")
         client = OAuthClient(new_id("cli"), org_id, hash_secret(secret), wanted, self.clock.now(), name)
         await self.store.add_client(client)
+        lifecycle.credential("created", "client", client.client_id, org_id)
         return IssuedClient(client, secret)
 
     async def revoke_client(self, client_id: str) -> None:
@@ -79,17 +81,20 @@ class Accounts:
         if not await self.store.revoke_client(client_id, now):
             raise NotFound.of("clientId", "notFound", f"client {client_id} does not exist")
         await self.store.revoke_tokens_of_client(client_id, now)
+        lifecycle.credential("revoked", "client", client_id)
 
     async def create_api_key(self, org_id: str, name: str = "") -> IssuedApiKey:
         await self.require_organization(org_id)
         value = new_secret("pak")
         key = ApiKey(new_id("key"), org_id, hash_secret(value), self.clock.now(), name)
         await self.store.add_api_key(key)
+        lifecycle.credential("created", "apiKey", key.key_id, org_id)
         return IssuedApiKey(key, value)
 
     async def revoke_api_key(self, key_id: str) -> None:
         if not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise NotFound.of("keyId", "notFound", f"API key {key_id} does not exist")
+        lifecycle.credential("revoked", "apiKey", key_id)
 
     async def create_user(self, org_id: str, new: NewUser) -> User:
         await self.require_organization(org_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from parley.clock import Clock
 from parley.domain import events
 from parley.domain.accounts import User
@@ -11,11 +9,10 @@ from parley.domain.errors import RuleViolation
 from parley.domain.ids import new_id
 from parley.domain.interactions import EntityType, Interaction, InteractionState
 from parley.domain.routing import Availability, choose_user
+from parley.service import lifecycle
 from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine
 from parley.service.typing import Typing
-
-log = logging.getLogger("parley.routing")
 
 MAX_CONCURRENT_LIMIT = 50
 
@@ -114,6 +111,7 @@ class Engagement:
         key = (interaction.org_id, interaction.interaction_id)
         self._offer_deadlines[key] = self.clock.monotonic() + self.offer_timeout
         await self.book.save(interaction)
+        lifecycle.offered(interaction, to.user_id)
         await self.engine.publish(
             interaction.org_id,
             [events.user_owner(to.user_id)],
@@ -141,6 +139,7 @@ class Engagement:
                 self._offer_deadlines.pop((org_id, interaction_id), None)
                 continue
             await self._withdraw(interaction, declined=False)
+            lifecycle.timed_out(interaction, user_id)
             self._avail(org_id, user_id).become_not_ready("offerTimeout", self.clock.now())
             await self.engine.publish(
                 org_id,
@@ -158,6 +157,7 @@ class Engagement:
         interaction.accept(user.user_id, ehub_session_id, self.clock.now())
         self._offer_deadlines.pop((user.org_id, interaction_id), None)
         await self.book.save(interaction)
+        lifecycle.accepted(interaction, user.user_id)
         await self.engine.publish(
             user.org_id,
             events.audience(interaction, contact=True),
@@ -169,6 +169,7 @@ class Engagement:
         interaction = await self.book.get(user.org_id, interaction_id)
         interaction.check_offer(user.user_id, ehub_session_id)
         await self._withdraw(interaction, declined=True)
+        lifecycle.rejected(interaction, user.user_id)
         await self.dispatch(user.org_id)
 
     async def monitor(self, user: User, interaction_id: str) -> None:
@@ -233,7 +234,7 @@ class Engagement:
             events.DISCONNECTED,
             events.disconnected_payload(interaction_id, by, "transferred"),
         )
-        log.info("interaction %s transferred to %s", interaction_id, to_user_id or "the queue")
+        lifecycle.transferred(interaction, leaving, to_user_id)
         if target is not None:
             await self._offer(interaction, target)
         else:
@@ -247,6 +248,7 @@ class Engagement:
         key = (interaction.org_id, interaction.interaction_id)
         self._offer_deadlines.pop(key, None)
         await self.book.save(interaction)
+        lifecycle.ended(interaction, by.value, reason)
         await self.typing.interaction_ended(interaction)
         owners = events.audience(interaction, contact=True)
         if offered_to is not None:

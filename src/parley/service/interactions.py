@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from parley.domain.errors import NotFound
 from parley.domain.interactions import Interaction
+from parley.service import lifecycle
 from parley.service.ports import Store
 
 
@@ -30,6 +31,7 @@ class InteractionBook:
     async def add(self, interaction: Interaction) -> None:
         await self.store.add_interaction(interaction)
         self._open[(interaction.org_id, interaction.interaction_id)] = interaction
+        lifecycle.created(interaction)
 
     async def save(self, interaction: Interaction) -> None:
         key = (interaction.org_id, interaction.interaction_id)

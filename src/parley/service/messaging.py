@@ -19,6 +19,7 @@ from parley.domain.interactions import (
     MessageKind,
 )
 from parley.domain.typing import Typist
+from parley.service.counters import COUNTS
 from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine, IdempotentWrite, Store
 from parley.service.typing import Typing
@@ -119,6 +120,7 @@ class Messaging:
         # With a key, its replay record commits with the message; a key another request
         # committed first raises AlreadyExists("idempotencyKeyExists") for the edge to replay.
         await self.store.add_message(message, None if idem is None else idem.record(message))
+        COUNTS.message(interaction.channel_type.value, message.entity_type.value)
         name, payload = events.message_event(message, interaction)
         await self.engine.publish(
             interaction.org_id, events.audience(interaction, contact=not message.is_whisper), name, payload
@@ -147,6 +149,7 @@ class Messaging:
             self.clock.now(),
         )
         await self.store.add_message(message, None)
+        COUNTS.message(interaction.channel_type.value, entity_type.value)
         name, payload = events.message_event(message, interaction)
         await self.engine.publish(interaction.org_id, events.audience(interaction, contact=to_contact), name, payload)
         return message

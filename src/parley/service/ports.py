@@ -65,6 +65,14 @@ class InteractionPage:
     continuation_token: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class OpenInteractions:
+    """How many interactions are in each open state, and since when the oldest queued one waits."""
+
+    by_state: dict[str, int]
+    oldest_queued_at: float | None
+
+
 class Store(Protocol):
     """Durable state. Writes return only after the data is committed.
 
@@ -125,6 +133,7 @@ class Store(Protocol):
         """Oldest first (creation time, then id)."""
         ...
 
+    async def count_open_interactions(self) -> OpenInteractions: ...
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None: ...
     async def transcript(self, org_id: str, interaction_id: str) -> list[Message]: ...
 

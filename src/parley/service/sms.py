@@ -39,7 +39,9 @@ from parley.domain.sms_records import (
     moves_forward,
     retry_delay,
 )
+from parley.service import lifecycle
 from parley.service.accounts import Accounts
+from parley.service.counters import COUNTS
 from parley.service.engagement import Engagement
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
@@ -174,6 +176,7 @@ class SmsChannel:
         except BaseException:
             await self.store.release_inbound_sms(sms.gateway_id)
             raise
+        COUNTS.sms_counted("inbound", "received")
         return True
 
     async def _take(self, owner: SmsNumber, sender: str, text: str) -> None:
@@ -304,6 +307,7 @@ class SmsChannel:
             await self._attempt_failed(outbound, exc)
             return
         await self.store.reschedule_sms_outbound(outbound.message_id, None, "", self.clock.now())
+        lifecycle.sms("sent", outbound.org_id, outbound.message_id, outbound.segments)
 
     async def _attempt_failed(self, outbound: SmsOutbound, exc: SmsGatewayError) -> None:
         now = self.clock.now()
@@ -363,6 +367,8 @@ class SmsChannel:
         self, outbound: SmsOutbound, state: OutboxState, code: int | None, error: str, reason: str | None
     ) -> None:
         await self.store.set_sms_outbound_state(outbound.message_id, state, code, error, self.clock.now())
+        if state is not OutboxState.SENT:  # "sent" was said when the gateway took it
+            lifecycle.sms(state.value, outbound.org_id, outbound.message_id, outbound.segments, reason or "")
         if not outbound.interaction_id:
             return  # a reply to STOP or START: no conversation to tell
         interaction = await self.book.get(outbound.org_id, outbound.interaction_id)

@@ -9,6 +9,7 @@ from parley.clock import Clock
 from parley.domain import events
 from parley.domain.errors import InvalidRequest
 from parley.domain.ids import new_id
+from parley.service import lifecycle
 from parley.service.ports import Envelope, EventEngine, Reset, SessionDropped, StreamSession
 
 MIN_INACTIVITY: Final = 10
@@ -80,6 +81,7 @@ class Streaming:
         try:
             return await self.engine.next_events(session.session_id, max_events, timeout, after)
         except SessionDropped as exc:
+            lifecycle.session_dropped(session.org_id, session.session_id, session.owner, exc.reason)
             await self._ended(session)
             raise invalid_session(f"streaming session {session.session_id} was dropped: {exc.reason}") from None
 
@@ -92,6 +94,8 @@ class Streaming:
 
     async def tick(self) -> None:
         for session in await self.engine.sweep():
+            reason = f"expired after {session.inactivity_delay} s without a poll"
+            lifecycle.session_dropped(session.org_id, session.session_id, session.owner, reason)
             await self._ended(session)
 
     async def _ended(self, session: StreamSession) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from parley.domain.errors import InvalidRequest, Unavailable
+from parley.service.counters import COUNTS
 from parley.service.ports import Envelope, StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.wire import KEEP_ALIVE, sse_frame
@@ -29,23 +30,28 @@ async def event_stream(
 ) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n\n"
     cursor = after
-    while True:
-        try:
-            batch = await streaming.next_events(session, BATCH, keep_alive, cursor)
-        except InvalidRequest:
-            return  # the session ended; the client's next request gets the reason
-        except Unavailable:
-            yield RECONNECT_SOON  # the client comes back with Last-Event-ID
-            return
-        if not batch:
-            if streaming.stopping:
-                yield RECONNECT_SOON
+    COUNTS.stream_opened("sse")
+    try:
+        while True:
+            try:
+                batch = await streaming.next_events(session, BATCH, keep_alive, cursor)
+            except InvalidRequest:
+                return  # the session ended; the client's next request gets the reason
+            except Unavailable:
+                yield RECONNECT_SOON  # the client comes back with Last-Event-ID
                 return
-            yield KEEP_ALIVE
-            continue
-        for item in batch:
-            if isinstance(item, Envelope):
-                cursor = item.sequence_number
-            elif cursor is None:
-                cursor = item.oldest_available - 1
-        yield b"".join(sse_frame(item) for item in batch)
+            if not batch:
+                if streaming.stopping:
+                    yield RECONNECT_SOON
+                    return
+                yield KEEP_ALIVE
+                continue
+            for item in batch:
+                if isinstance(item, Envelope):
+                    cursor = item.sequence_number
+                elif cursor is None:
+                    cursor = item.oldest_available - 1
+            yield b"".join(sse_frame(item) for item in batch)
+            COUNTS.delivered("sse", len(batch))
+    finally:
+        COUNTS.stream_closed("sse")

@@ -15,6 +15,7 @@ from typing import Any
 
 from parley.api.errors import render_error, status_of
 from parley.domain.errors import InvalidRequest, ParleyError
+from parley.service.counters import COUNTS
 from parley.service.ports import Envelope, StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.wire import encode, on_wire
@@ -143,6 +144,7 @@ class WebSocketStream:
                     elif cursor is None:
                         cursor = item.oldest_available - 1
                     await self.send({"type": "websocket.send", "text": encode(on_wire(item)).decode()})
+                    COUNTS.delivered("websocket", 1)
 
         async def read() -> None:
             while True:
@@ -163,7 +165,11 @@ class WebSocketStream:
 
         pumping.append(asyncio.create_task(pump()))
         tasks = [pumping[0], asyncio.create_task(read())]
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        COUNTS.stream_opened("websocket")
+        try:
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            COUNTS.stream_closed("websocket")
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -11,9 +11,9 @@ from typing import TypeVar
 from parley.adapters.storage import rows
 from parley.adapters.storage.conflicts import already_exists
 from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
-from parley.domain.interactions import Interaction, Message
+from parley.domain.interactions import Interaction, InteractionState, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
-from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, UserPage
+from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, OpenInteractions, UserPage
 
 Revocable = TypeVar("Revocable", OAuthClient, ApiKey)
 
@@ -212,6 +212,17 @@ class MemoryStore:
         limit = max(1, query.limit)
         token = rows.encode_page_token(rows.interaction_key(page[limit - 1])) if len(page) > limit else None
         return InteractionPage([rows.copy_interaction(i) for i in page[:limit]], len(matches), token)
+
+    async def count_open_interactions(self) -> OpenInteractions:
+        counts: dict[str, int] = {}
+        oldest: float | None = None
+        for i in self._interactions.values():
+            if i.is_ended:
+                continue
+            counts[i.state.value] = counts.get(i.state.value, 0) + 1
+            if i.state is InteractionState.QUEUED and (oldest is None or i.created_at < oldest):
+                oldest = i.created_at
+        return OpenInteractions(counts, oldest)
 
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
         seq_key = (message.interaction_id, message.seq)

@@ -20,7 +20,7 @@ from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, 
 from parley.domain.errors import ParleyError
 from parley.domain.interactions import Interaction, InteractionState, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
-from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, UserPage
+from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, OpenInteractions, UserPage
 
 T = TypeVar("T")
 Conflict = Callable[[str], ParleyError]
@@ -302,6 +302,12 @@ class SqlStore:
             query.continuation_token,
         )
         return InteractionPage([rows.interaction_of(r) for r in found], total, token)
+
+    async def count_open_interactions(self) -> OpenInteractions:
+        sql = "SELECT state, COUNT(*), MIN(created_at) FROM interactions WHERE state <> ? GROUP BY state"
+        found = await self._select(lambda r: (str(r[0]), int(r[1]), float(r[2])), sql, InteractionState.ENDED.value)
+        oldest = next((at for state, _, at in found if state == InteractionState.QUEUED.value), None)
+        return OpenInteractions({state: count for state, count, _ in found}, oldest)
 
     async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
         row = rows.message_row(message)

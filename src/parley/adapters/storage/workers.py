@@ -34,10 +34,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any, Final, TypeVar
 
 from parley.adapters.storage.dialect import Cursor, Dialect
 from parley.domain.errors import Unavailable
+from parley.service.counters import COUNTS
 
 T = TypeVar("T")
 Outcome = tuple[BaseException | None, Any]  # (error, result)
@@ -165,10 +167,12 @@ class GroupCommitWriter:
                 self._answer(group, self._commit(group))
 
     def _commit(self, group: list[_Write]) -> list[Outcome]:
+        started = perf_counter()
         outcomes = self._attempt(group)
         if any(isinstance(error, self._dialect.connection_error) for error, _ in outcomes):
             self._drop_connection()
             outcomes = self._attempt(group)
+        COUNTS.commit(perf_counter() - started)
         lost = database_unavailable()
         return [(lost, None) if isinstance(e, self._dialect.connection_error) else (e, r) for e, r in outcomes]
 

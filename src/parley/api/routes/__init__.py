@@ -11,12 +11,14 @@ from parley.api.routes import console as console_routes
 from parley.api.routes import docs as docs_routes
 from parley.api.routes import engagement as engagement_routes
 from parley.api.routes import messaging as messaging_routes
+from parley.api.routes import metrics as metrics_routes
 from parley.api.routes import provisioning as provisioning_routes
 from parley.api.routes import public_chat as public_chat_routes
 from parley.api.routes import sms as sms_routes
 from parley.api.routes import streaming as streaming_routes
 from parley.api.routes import tokens as tokens_routes
 from parley.service.accounts import Accounts
+from parley.service.counters import COUNTS
 from parley.service.engagement import Engagement
 from parley.service.health import Health
 from parley.service.interactions import InteractionBook
@@ -46,6 +48,7 @@ def build_routers(
     health: Health,
     overview: Overview,
     signin: SignIn,
+    metrics: metrics_routes.MetricsEndpoint | None,
 ) -> tuple[Router, Router]:
     stream_http, stream_ws = streaming_routes.routes(gate, accounts, streaming)
     public_http, public_ws = public_chat_routes.routes(gate, streaming, webchat, messaging, book, engagement)
@@ -62,13 +65,10 @@ def build_routers(
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))
     router, ws_router = Router(), Router()
-    for route in [
-        *http,
-        *docs_routes.routes(openapi, health),
-        *static_routes(),
-        *pages.routes(),
-        *console_page.routes(),
-    ]:
+    meta = docs_routes.routes(openapi, health)
+    if metrics is not None:
+        meta += metrics_routes.routes(COUNTS, metrics)
+    for route in [*http, *meta, *static_routes(), *pages.routes(), *console_page.routes()]:
         router.add(route)
     for route in ws:
         ws_router.add(route)

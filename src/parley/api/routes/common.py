@@ -12,6 +12,7 @@ from parley.api.schemas import EventQuery
 from parley.api.validation import blank, convert, decode_body
 from parley.domain.accounts import Principal
 from parley.domain.errors import Unauthenticated
+from parley.service.counters import COUNTS
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.sse import event_stream, parse_last_event_id
@@ -46,7 +47,12 @@ def optional_json_body(request: Request, schema: type[T]) -> T:
 
 async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:
     query = convert(dict(request.query), EventQuery)
-    batch = await streaming.next_events(session, query.maxEvents, query.timeout, query.after)
+    COUNTS.stream_opened("longpoll")
+    try:
+        batch = await streaming.next_events(session, query.maxEvents, query.timeout, query.after)
+    finally:
+        COUNTS.stream_closed("longpoll")
+    COUNTS.delivered("longpoll", len(batch))
     return Response(200, encode_batch(session.session_id, batch), [("content-type", "application/json")])
 
 
