@@ -55,6 +55,7 @@ def build_openapi(routes: list[Route], ws_routes: list[Route]) -> dict[str, Any]
             "usual headers on the upgrade request, or send them as the first frame "
             '`{"authorization", "x-api-key", "via-client-sessionid"}` within 5 s. '
             'Client frames: `{"resumeAfter": N}`, `{"acknowledge": N}`. Close codes 4401 / 4400 on refusal.',
+            "parameters": _path_parameters(r),
             "responses": {"101": {"description": "Switching Protocols"}},
         }
     return {
@@ -86,11 +87,15 @@ def build_openapi(routes: list[Route], ws_routes: list[Route]) -> dict[str, Any]
     }
 
 
-def _operation(r: Route, schema_of: dict[Any, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r)}
-    params: list[dict[str, Any]] = [
+def _path_parameters(r: Route) -> list[dict[str, Any]]:
+    return [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(r.path)
     ]
+
+
+def _operation(r: Route, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r)}
+    params = _path_parameters(r)
     params += [
         {
             "name": h,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from parley.api.http import Request, Response, Route
 from parley.service.health import Health
+from parley.web.pages import PAGE_HEADERS
 
+# Swagger UI, vendored from npm (scripts/vendor-swagger-ui.sh), under the pages' strict CSP.
 DOCS_PAGE = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Parley API</title><link rel="stylesheet" href="/static/docs.css"></head>
-<body><main id="docs" aria-live="polite"><h1>Parley API</h1><p>Loading the OpenAPI document&hellip;</p></main>
-<script src="/static/docs.js" defer></script></body></html>"""
+<title>Parley API</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/swagger-ui.css"><link rel="stylesheet" href="/static/docs.css"></head>
+<body><main id="docs"><h1>Parley API</h1><p>Loading the OpenAPI document&hellip;</p></main>
+<script src="/static/swagger-ui-bundle.js" defer></script><script src="/static/docs.js" defer></script></body></html>"""
 
 
 def routes(openapi: bytes, health: Health) -> list[Route]:
@@ -17,7 +20,7 @@ def routes(openapi: bytes, health: Health) -> list[Route]:
         return Response(200, openapi, [("content-type", "application/json"), ("cache-control", "no-cache")])
 
     async def docs(request: Request) -> Response:
-        return Response(200, DOCS_PAGE, [("content-type", "text/html; charset=utf-8")])
+        return Response(200, DOCS_PAGE, list(PAGE_HEADERS))
 
     async def alive(request: Request) -> Response:
         return Response.json({"status": "ok"})
