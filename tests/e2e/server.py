@@ -72,14 +72,16 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_server(data_dir: Path, env: dict[str, str] | None = None, port: int | None = None) -> ServerProcess:
+def start_server(
+    data_dir: Path, env: dict[str, str] | None = None, port: int | None = None, serve_args: tuple[str, ...] = ()
+) -> ServerProcess:
     port = port or free_port()
     full_env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LOG_LEVEL": "warning", **(env or {})}
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [PARLEY, "serve", "--port", str(port)],
+            [PARLEY, "serve", "--port", str(port), *serve_args],
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
