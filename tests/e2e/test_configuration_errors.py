@@ -12,6 +12,8 @@ from tests.e2e.server import PARLEY
 
 BAD = [
     ("PARLEY_LOG_LEVEL", "verbose"),
+    ("PARLEY_LOG_FORMAT", "xml"),
+    ("PARLEY_METRICS", "sometimes"),
     ("PARLEY_PORT", "70000"),
     ("PARLEY_PORT", "eighty"),
     ("PARLEY_DATABASE_URL", "mysql://db/parley"),

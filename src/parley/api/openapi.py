@@ -165,4 +165,7 @@ def _operation_id(r: Route) -> str:
         for seg in r.path.split("/")
         if seg and not seg.startswith("{") and seg not in ("via", "v2", "organizations")
     ]
+    last = r.path.rsplit("/", 1)[-1]
+    if last.startswith("{"):  # one item of a collection: unique beside the collection's own operation
+        words += ["by", last.strip("{}")]
     return r.method.lower() + "".join(w[:1].upper() + w[1:] for w in words)

@@ -6,7 +6,7 @@ import pytest
 
 from parley.domain.errors import AlreadyExists
 from parley.domain.interactions import EntityType, InteractionState, Message
-from parley.service.ports import InteractionPage, InteractionQuery, Store
+from parley.service.ports import InteractionPage, InteractionQuery, OpenInteractions, Store
 from tests.integration.storage import storage_samples as s
 
 
@@ -68,6 +68,19 @@ async def test_open_interactions_leave_out_ended_ones(store: Store) -> None:
 
     assert [i.interaction_id for i in found] == ["int_queued", "int_offered", "int_active"]
     assert found[2].state is InteractionState.ACTIVE
+
+
+async def test_open_interactions_are_counted_by_state_with_the_oldest_queued_time(store: Store) -> None:
+    assert await store.count_open_interactions() == OpenInteractions({}, None)
+    for n, state in enumerate([*InteractionState, InteractionState.QUEUED]):
+        interaction = s.interaction(f"int_{n}", created_at=10.0 - n)
+        await store.add_interaction(interaction)
+        interaction.state = state
+        await store.save_interaction(interaction)
+
+    counted = await store.count_open_interactions()
+
+    assert counted == OpenInteractions({"queued": 2, "offered": 1, "active": 1}, 6.0)
 
 
 async def test_a_transcript_is_in_sequence_order(store: Store) -> None:
