@@ -38,21 +38,20 @@ def offered(interaction: Interaction, user_id: str) -> None:
 
 
 def accepted(interaction: Interaction, user_id: str) -> None:
-    COUNTS.offer("accepted")
-    text = f"interaction {interaction.interaction_id} accepted by {user_id}"
-    _interaction("interaction.accepted", interaction, text, userId=user_id)
+    _answered("accepted", "interaction.accepted", interaction, user_id, f"accepted by {user_id}")
 
 
 def rejected(interaction: Interaction, user_id: str) -> None:
-    COUNTS.offer("rejected")
-    text = f"interaction {interaction.interaction_id} rejected by {user_id}"
-    _interaction("interaction.rejected", interaction, text, userId=user_id)
+    _answered("rejected", "interaction.rejected", interaction, user_id, f"rejected by {user_id}")
 
 
 def timed_out(interaction: Interaction, user_id: str) -> None:
-    COUNTS.offer("timeout")
-    text = f"interaction {interaction.interaction_id}: the offer to {user_id} timed out"
-    _interaction("interaction.timedOut", interaction, text, userId=user_id)
+    _answered("timeout", "interaction.timedOut", interaction, user_id, f"the offer to {user_id} timed out")
+
+
+def _answered(outcome: str, event: str, interaction: Interaction, user_id: str, what: str) -> None:
+    COUNTS.offer(outcome)
+    _interaction(event, interaction, f"interaction {interaction.interaction_id} {what}", userId=user_id)
 
 
 def transferred(interaction: Interaction, from_user_ids: list[str], to_user_id: str | None) -> None:
