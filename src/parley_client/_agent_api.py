@@ -8,7 +8,7 @@ loop. The client remembers the streaming session it started, so callers never pa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypedDict
+from typing import Literal, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +21,8 @@ from parley_client._models import (
     CreateUser,
     Empty,
     EntityType,
+    InteractionPage,
+    InteractionRecord,
     NotificationParms,
     NotReady,
     OfferAnswer,
@@ -32,8 +34,11 @@ from parley_client._models import (
     SmsPreview,
     SmsPreviewParms,
     Transcript,
+    Transfer,
     User,
     UserPage,
+    UserState,
+    UserStateList,
 )
 from parley_client._retry import Retries
 
@@ -215,6 +220,50 @@ class AgentBase(BaseClient[Transport]):
     def transcript(self, interaction_id: str) -> Call[Transcript]:
         """Every message of the interaction, in the order the server accepted them."""
         return Call("GET", self._interaction(interaction_id, "transcript"), model(Transcript), session=True)
+
+    @operation
+    def interactions(
+        self,
+        *,
+        state: Literal["queued", "offered", "active", "ended"] | None = None,
+        user_id: str | None = None,
+        channel_type: Literal["chat", "sms"] | None = None,
+        max_results: int = 100,
+        continuation_token: str | None = None,
+    ) -> Call[InteractionPage]:
+        """Interactions, oldest first; an agent sees only those it is or was in."""
+        params: dict[str, str | int] = {"maxResults": max_results}
+        for key, value in (
+            ("state", state), ("userId", user_id), ("channelType", channel_type),
+            ("continuationToken", continuation_token),
+        ):  # fmt: skip
+            if value is not None:
+                params[key] = value
+        path = f"{self.prefix}/engagementCenter/interactions"
+        return Call("GET", path, model(InteractionPage), params=params, session=True)
+
+    @operation
+    def interaction(self, interaction_id: str) -> Call[InteractionRecord]:
+        """One interaction's record."""
+        path = f"{self.prefix}/engagementCenter/interactions/{quote(interaction_id, safe='')}"
+        return Call("GET", path, model(InteractionRecord), session=True)
+
+    @operation
+    def users(self, *, state: Literal["ready", "notReady"] | None = None) -> Call[list[UserState]]:
+        """Every user's availability: state, not-ready reason, since when, load."""
+        decode_list = model(UserStateList)
+
+        def decode(response: httpx.Response) -> list[UserState]:
+            return decode_list(response).users
+
+        params: dict[str, str | int] = {} if state is None else {"state": state}
+        return Call("GET", f"{self.prefix}/engagementCenter/users", decode, params=params, session=True)
+
+    @operation
+    def transfer(self, interaction_id: str, *, to_user_id: str | None = None) -> Call[None]:
+        """Hand an active interaction to a ready user, or (without ``to_user_id``) back to the queue."""
+        body = Transfer(user_id=to_user_id)
+        return Call("POST", self._interaction(interaction_id, "transfer"), no_content, body=body, session=True)
 
     # -- messaging ---------------------------------------------------------------------------------
     def _messaging(self, action: str) -> str:

@@ -141,6 +141,43 @@ class Transcript(Model):
     messages: list[TranscriptMessage]
 
 
+# -- read APIs and transfer (contract 12) ---------------------------------------------------------
+class InteractionRecord(Model):
+    interaction_id: str
+    channel_type: str
+    state: str
+    contact_name: str
+    created_time: str
+    contact_address: str = ""
+    user_ids: list[str] = msgspec.field(default_factory=list)  # everyone who is or was in it
+    accepted_time: str | None = None
+    ended_time: str | None = None
+
+
+class InteractionPage(Model):
+    total_items: int
+    interactions: list[InteractionRecord]
+    continuation_token: str | None = None
+
+
+class UserState(Model):
+    user_id: str
+    preferred_name: str
+    state: Literal["ready", "notReady"]
+    since: str
+    max_concurrent: int
+    load: int
+    reason_id: str | None = None
+
+
+class UserStateList(Model):
+    users: list[UserState]
+
+
+class Transfer(Model):
+    user_id: str | None = None
+
+
 # -- web chat (the customer side) ------------------------------------------------------------------
 class WebToken(Model):
     token_id: str
