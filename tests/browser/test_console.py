@@ -101,6 +101,10 @@ def test_sign_in_wrong_then_right_survives_a_reload_and_signs_out(
 
     page.reload()
     expect(page.get_by_role("switch", name="Ready")).to_be_visible()
+    alerts = page.get_by_role("checkbox", name="Alert me when hidden")
+    alerts.check()
+    page.reload()
+    expect(alerts).to_be_checked()  # a preference kept in the browser
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.reload()
@@ -387,3 +391,21 @@ def test_a_server_restart_mid_chat_loses_and_duplicates_nothing(
         org.http.close()
     finally:
         server.stop()
+
+
+def test_an_offer_notifies_while_the_tab_is_hidden_when_the_user_asked(shop: Org, new_page: NewPage) -> None:
+    email, _ = console_user(shop, "Ada")
+    page = new_page(permissions=["notifications"])
+    sign_in(page, shop, email)
+    page.get_by_role("checkbox", name="Alert me when hidden").check()
+    go_ready(page)
+    # The tab goes to the background; notifications are recorded instead of shown.
+    page.evaluate("""() => {
+        Object.defineProperty(document, "hidden", { get: () => true });
+        window.shown = [];
+        window.Notification = class { constructor(title, options) { window.shown.push([title, options.body]); } };
+        window.Notification.permission = "granted";
+    }""")
+    shop.customer().start_chat("Nia Notified")
+    expect(page.get_by_role("dialog", name="Incoming chat")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.shown") == [["Incoming chat", "Nia Notified · chat"]]

@@ -44,6 +44,7 @@ CONSOLE_PAGE = b"""<!doctype html>
     <p id="who" class="who"></p>
     <label class="switch"><input id="ready" type="checkbox" role="switch"> Ready</label>
     <p id="state" class="state" aria-live="polite"></p>
+    <label class="switch"><input id="alerts" type="checkbox"> Alert me when hidden</label>
     <button id="signout" type="button">Sign out</button>
   </header>
   <nav class="conversations" aria-label="Conversations">

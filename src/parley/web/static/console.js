@@ -291,6 +291,33 @@ async function handle(event) {
   }
 }
 
+/* -- alerts: a sound and a notification for an offer while the tab is hidden (the user's choice) */
+const ALERTS_KEY = "parley.console.alerts";
+$("alerts").checked = localStorage.getItem(ALERTS_KEY) === "on";
+$("alerts").addEventListener("change", () => {
+  localStorage.setItem(ALERTS_KEY, $("alerts").checked ? "on" : "off");
+  if ($("alerts").checked && "Notification" in window && Notification.permission === "default") {
+    Notification.requestPermission();
+  }
+});
+
+function alertOffer(p) {
+  if (!$("alerts").checked || !document.hidden) return;
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+  } catch (e) {
+    /* no audio device: the notification still tells */
+  }
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification("Incoming chat", { body: p.contactName + " · " + p.channelType, tag: p.interactionId });
+  }
+}
+
 /* -- offers ------------------------------------------------------------------------------------- */
 function showOffer(p, eventTime) {
   offer = p;
@@ -306,6 +333,7 @@ function showOffer(p, eventTime) {
   offer.timer = setInterval(tickDown, 1000);
   if (!$("offer").open) $("offer").showModal();
   $("accept").focus();
+  alertOffer(p);
 }
 
 function closeOffer(id) {
