@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from parley import _native as native
+from parley import cli_admin
 from parley.cli_signin import demo_passwords
 from parley.cli_signin import register as register_signin_commands
 from parley.clock import SystemClock
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(title="db commands")
     up = db.add_parser("upgrade", help="apply every pending migration")
+    up.add_argument("--json", action="store_true")
     up.set_defaults(run=_db_upgrade)
 
     admin = sub.add_parser("admin", help="organizations, users and credentials").add_subparsers(title="admin commands")
@@ -97,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     kc.set_defaults(run=_apikey_create)
     kr = key.add_parser("revoke", help="revoke an API key by its id")
     kr.add_argument("key_id")
+    kr.add_argument("--json", action="store_true")
     kr.set_defaults(run=_apikey_revoke)
 
     client = admin.add_parser("client", help="OAuth clients").add_subparsers(title="client commands")
@@ -108,12 +111,14 @@ def _parser() -> argparse.ArgumentParser:
     cc.set_defaults(run=_client_create)
     cr = client.add_parser("revoke", help="revoke an OAuth client and every token it holds")
     cr.add_argument("client_id")
+    cr.add_argument("--json", action="store_true")
     cr.set_defaults(run=_client_revoke)
 
     number = admin.add_parser("number", help="SMS sender numbers").add_subparsers(title="number commands")
     na = number.add_parser("add", help="give an organization a sender number (E.164, e.g. +4930901820)")
     na.add_argument("org")
     na.add_argument("number")
+    na.add_argument("--json", action="store_true")
     na.set_defaults(run=_number_add)
     nl = number.add_parser("list", help="an organization's sender numbers")
     nl.add_argument("org")
@@ -122,8 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     nr = number.add_parser("remove", help="take a sender number away from an organization")
     nr.add_argument("org")
     nr.add_argument("number")
+    nr.add_argument("--json", action="store_true")
     nr.set_defaults(run=_number_remove)
 
+    cli_admin.register(admin, user, key, client, _with_accounts)
     register_terminal_clients(sub)
     return p
 
@@ -159,7 +166,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from parley.adapters.storage.migrate import upgrade_database
 
     upgrade_database(Settings.from_env().database_url)
-    print("database is up to date")
+    cli_admin.say({"upToDate": True}, "database is up to date", args.json)
     return 0
 
 
@@ -196,7 +203,7 @@ def _apikey_create(args: argparse.Namespace) -> int:
 
 def _apikey_revoke(args: argparse.Namespace) -> int:
     _with_accounts(lambda a: a.revoke_api_key(args.key_id))
-    print(f"revoked {args.key_id}")
+    cli_admin.say({"revoked": args.key_id}, f"revoked {args.key_id}", args.json)
     return 0
 
 
@@ -215,7 +222,7 @@ def _client_create(args: argparse.Namespace) -> int:
 
 def _client_revoke(args: argparse.Namespace) -> int:
     _with_accounts(lambda a: a.revoke_client(args.client_id))
-    print(f"revoked {args.client_id} and its tokens")
+    cli_admin.say({"revoked": args.client_id}, f"revoked {args.client_id} and its tokens", args.json)
     return 0
 
 
@@ -226,7 +233,9 @@ def _with_numbers(work: Callable[[SmsNumbers], Awaitable[Any]]) -> Any:
 
 def _number_add(args: argparse.Namespace) -> int:
     added = _with_numbers(lambda n: n.add(args.org, args.number))
-    print(f"{added.number} now belongs to {added.org_id}")
+    cli_admin.say(
+        {"orgId": added.org_id, "number": added.number}, f"{added.number} now belongs to {added.org_id}", args.json
+    )
     return 0
 
 
@@ -242,7 +251,7 @@ def _number_list(args: argparse.Namespace) -> int:
 
 def _number_remove(args: argparse.Namespace) -> int:
     removed = _with_numbers(lambda n: n.remove(args.org, args.number))
-    print(f"removed {removed} from {args.org}")
+    cli_admin.say({"orgId": args.org, "removed": removed}, f"removed {removed} from {args.org}", args.json)
     return 0
 
 

@@ -56,6 +56,14 @@ class Accounts:
             raise AlreadyExists.of("orgId", "duplicateOrganization", f"organization {org_id} already exists") from None
         return org
 
+    async def clients(self, org_id: str) -> list[OAuthClient]:
+        await self.require_organization(org_id)
+        return await self.store.list_clients(org_id)
+
+    async def api_keys(self, org_id: str) -> list[ApiKey]:
+        await self.require_organization(org_id)
+        return await self.store.list_api_keys(org_id)
+
     async def require_organization(self, org_id: str) -> Organization:
         org = await self.store.get_organization(org_id)
         if org is None:

@@ -78,6 +78,16 @@ class MemoryStore:
     async def get_client(self, client_id: str) -> OAuthClient | None:
         return self._clients.get(client_id)
 
+    async def list_clients(self, org_id: str) -> list[OAuthClient]:
+        return sorted(
+            (c for c in self._clients.values() if c.org_id == org_id), key=lambda c: (c.created_at, c.client_id)
+        )
+
+    async def list_api_keys(self, org_id: str) -> list[ApiKey]:
+        return sorted(
+            (k for k in self._api_keys.values() if k.org_id == org_id), key=lambda k: (k.created_at, k.key_id)
+        )
+
     async def revoke_client(self, client_id: str, at: float) -> bool:
         return _revoke(self._clients, client_id, at)
 

@@ -164,6 +164,14 @@ class SqlStore:
         sql = f"SELECT {rows.CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = ?"
         return await self._select_one(rows.client_of, sql, client_id)
 
+    async def list_clients(self, org_id: str) -> list[OAuthClient]:
+        sql = f"SELECT {rows.CLIENT_COLUMNS} FROM oauth_clients WHERE org_id = ? ORDER BY created_at, client_id"
+        return await self._select(rows.client_of, sql, org_id)
+
+    async def list_api_keys(self, org_id: str) -> list[ApiKey]:
+        sql = f"SELECT {rows.API_KEY_COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, key_id"
+        return await self._select(rows.api_key_of, sql, org_id)
+
     async def revoke_client(self, client_id: str, at: float) -> bool:
         sql = "UPDATE oauth_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"
         return await self._count(sql, at, client_id) > 0
