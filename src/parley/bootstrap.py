@@ -25,6 +25,7 @@ from parley.service.messaging import Messaging
 from parley.service.overview import Overview
 from parley.service.ports import EventEngine, SmsTransport, Store
 from parley.service.ratelimit import TokenBuckets
+from parley.service.retention import Retention
 from parley.service.signin import SignIn
 from parley.service.sms import SmsChannel, SmsPolicy, refuse_sms
 from parley.service.streaming import Streaming
@@ -63,7 +64,9 @@ class Parley:
     signin: SignIn
     abandoned: AbandonedChats
     sms: SmsChannel | None = None  # None: no SMS gateway configured
+    retention: Retention | None = None  # None: PARLEY_RETENTION_DAYS unset, keep everything
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
+    _purger: asyncio.Task[None] | None = field(default=None, init=False)
     _ticks: int = field(default=0, init=False)
     _stopping: bool = field(default=False, init=False)
 
@@ -75,12 +78,18 @@ class Parley:
         if run_timers:
             self._stopping = False
             self._ticker = asyncio.create_task(self._tick_forever(), name="parley-timers")
+            if self.retention is not None:
+                self._purger = asyncio.create_task(self.retention.run_daily(), name="parley-retention")
 
     def drain(self) -> None:
         """The first step of a stop, before open connections are asked to close (contract 11)."""
         self.streaming.drain()
 
     async def stop(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            await _stop_step("the retention purge", _ended(self._purger))
+            self._purger = None
         if self._ticker is not None:
             # The flag ends the timers even if the cancellation is lost on the way: a library
             # awaited inside a step may swallow it (redis-py has), which left the task ticking
@@ -239,6 +248,7 @@ def build(
         webchat=webchat,
         gate=gate,
         health=Health({"storage": store.ping, "events": engine.ping}, lambda: streaming.stopping),
+        retention=None if settings.retention_days is None else Retention(store, clock, settings.retention_days),
         signin=SignIn(store, clock, accounts, auth),
         abandoned=AbandonedChats(
             engine, clock, book, engagement, messaging, settings.queue_timeout_seconds, settings.queue_timeout_message

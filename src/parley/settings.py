@@ -78,6 +78,7 @@ class Settings:
     log_format: str = "text"
     access_log: bool = False
     metrics: bool = True
+    retention_days: float | None = None  # None: keep forever
     metrics_token: str = field(default="", repr=False)
     cors_origins: str = "*"
     # SMS (docs/sms.md): off unless a gateway is set
@@ -147,6 +148,7 @@ class Settings:
             log_format=_choice(e, "PARLEY_LOG_FORMAT", LOG_FORMATS, "text"),
             access_log=_flag(e, "PARLEY_ACCESS_LOG"),
             metrics=_flag(e, "PARLEY_METRICS", default=True),
+            retention_days=_retention_days(e.get("PARLEY_RETENTION_DAYS", "")),
             metrics_token=e.get("PARLEY_METRICS_TOKEN", ""),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
@@ -175,6 +177,18 @@ def _web_token_seconds(seconds: int) -> int:
             "PARLEY_WEB_TOKEN_SECONDS", f"must be {MIN_WEB_TOKEN_SECONDS}..{MAX_WEB_TOKEN_SECONDS}, not {seconds}"
         )
     return seconds
+
+
+def _retention_days(raw: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ConfigurationError("PARLEY_RETENTION_DAYS", f"{raw!r} is not a number of days") from None
+    if not days > 0:
+        raise ConfigurationError("PARLEY_RETENTION_DAYS", "must be more than 0 (unset keeps everything)")
+    return days
 
 
 def _port(port: int) -> int:

@@ -14,6 +14,7 @@ BAD = [
     ("PARLEY_LOG_LEVEL", "verbose"),
     ("PARLEY_LOG_FORMAT", "xml"),
     ("PARLEY_METRICS", "sometimes"),
+    ("PARLEY_RETENTION_DAYS", "0"),
     ("PARLEY_PORT", "70000"),
     ("PARLEY_PORT", "eighty"),
     ("PARLEY_DATABASE_URL", "mysql://db/parley"),

@@ -150,6 +150,13 @@ class Store(Protocol):
     async def put_idempotency(self, record: IdempotencyRecord) -> None: ...
     async def purge_idempotency(self, older_than: float) -> int: ...
 
+    # retention (PARLEY_RETENTION_DAYS)
+    async def purge_ended_interactions(self, ended_before: float, interactions: int, messages: int) -> tuple[int, int]:
+        """Delete at most ``interactions`` ended before ``ended_before`` with their messages, at
+        most ``messages`` of those in this call (the rest go in the next); returns (interactions,
+        messages) deleted. An interaction goes only once it has no message left."""
+        ...
+
     # deployment-wide secrets (web-token signing key)
     async def get_or_create_secret(self, name: str, value: str) -> str: ...
 

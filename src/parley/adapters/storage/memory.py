@@ -262,6 +262,21 @@ class MemoryStore:
             del self._idempotency[k]
         return len(old)
 
+    async def purge_ended_interactions(self, ended_before: float, interactions: int, messages: int) -> tuple[int, int]:
+        ended = sorted(
+            (i for i in self._interactions.values() if i.is_ended and (i.ended_at or 0.0) < ended_before),
+            key=lambda i: i.ended_at or 0.0,
+        )[:interactions]
+        ids = {i.interaction_id for i in ended}
+        doomed = [m for m in self._messages.values() if m.interaction_id in ids][:messages]
+        for m in doomed:
+            del self._messages[m.message_id]
+            self._message_seqs.discard((m.interaction_id, m.seq))
+        left = {m.interaction_id for m in self._messages.values() if m.interaction_id in ids}
+        for interaction_id in ids - left:
+            del self._interactions[interaction_id]
+        return len(ids - left), len(doomed)
+
     # -- secrets -----------------------------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, value: str) -> str:
         return self._secrets.setdefault(name, value)

@@ -345,6 +345,33 @@ class SqlStore:
     async def purge_idempotency(self, older_than: float) -> int:
         return await self._count("DELETE FROM idempotency_keys WHERE created_at < ?", older_than)
 
+    async def purge_ended_interactions(self, ended_before: float, interactions: int, messages: int) -> tuple[int, int]:
+        def purge(cursor: Cursor) -> tuple[int, int]:
+            ended = self._rows(
+                cursor,
+                "SELECT interaction_id FROM interactions WHERE state = ? AND ended_at < ? ORDER BY ended_at LIMIT ?",
+                (InteractionState.ENDED.value, ended_before, interactions),
+            )
+            ids = [row[0] for row in ended]
+            if not ids:
+                return 0, 0
+            marks = ", ".join("?" * len(ids))
+            deleted = self._run(
+                cursor,
+                f"DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages"
+                f" WHERE interaction_id IN ({marks}) LIMIT ?)",
+                (*ids, messages),
+            )
+            gone = self._run(
+                cursor,
+                f"DELETE FROM interactions WHERE interaction_id IN ({marks})"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.interaction_id = interactions.interaction_id)",
+                tuple(ids),
+            )
+            return gone, deleted
+
+        return await self._writer.submit(purge, reads=True)
+
     # -- secrets -----------------------------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, value: str) -> str:
         def write(cursor: Cursor) -> str:
