@@ -113,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     cr.add_argument("client_id")
     cr.add_argument("--json", action="store_true")
     cr.set_defaults(run=_client_revoke)
+    rot = client.add_parser("rotate", help="give a client a new secret (shown once); the old one and its tokens stop")
+    rot.add_argument("client_id")
+    rot.add_argument("--json", action="store_true")
+    rot.set_defaults(run=_client_rotate)
 
     number = admin.add_parser("number", help="SMS sender numbers").add_subparsers(title="number commands")
     na = number.add_parser("add", help="give an organization a sender number (E.164, e.g. +4930901820)")
@@ -223,6 +227,12 @@ def _client_create(args: argparse.Namespace) -> int:
 def _client_revoke(args: argparse.Namespace) -> int:
     _with_accounts(lambda a: a.revoke_client(args.client_id))
     cli_admin.say({"revoked": args.client_id}, f"revoked {args.client_id} and its tokens", args.json)
+    return 0
+
+
+def _client_rotate(args: argparse.Namespace) -> int:
+    secret = _with_accounts(lambda a: a.rotate_client_secret(args.client_id))
+    _print({"clientId": args.client_id, "clientSecret": secret}, args.json)
     return 0
 
 

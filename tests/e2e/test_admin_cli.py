@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,25 @@ def test_without_postgresql_client_tools_the_backup_says_so(pg_database: str, tm
     done = parley(pg_database, "admin", "backup", str(tmp_path / "x.dump"), path=str(tmp_path))
     assert done.returncode == 1
     assert done.stderr.startswith("error: pg_dump is not installed") and "Traceback" not in done.stderr
+
+
+def test_a_rotated_client_secret_replaces_the_old_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    with running_server(tmp_path / "data", {"PARLEY_DATABASE_URL": url}) as server:
+        creds = server.bootstrap("acme")
+
+        def token_status(secret: str) -> int:
+            return httpx.post(
+                f"{server.base_url}/tokenservice/oauth2/access_token?realm=acme",
+                data={"grant_type": "client_credentials"},
+                auth=(creds["clientId"], secret),
+            ).status_code
+
+        assert token_status(creds["clientSecret"]) == 200
+        rotated = json_of(url, "admin", "client", "rotate", creds["clientId"])
+        assert rotated["clientId"] == creds["clientId"] and rotated["clientSecret"] != creds["clientSecret"]
+        deadline = time.monotonic() + 10  # the authentication cache lives 5 s, as for a revocation
+        while token_status(rotated["clientSecret"]) != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert token_status(creds["clientSecret"]) == 401

@@ -91,6 +91,15 @@ class Accounts:
         await self.store.revoke_tokens_of_client(client_id, now)
         lifecycle.credential("revoked", "client", client_id)
 
+    async def rotate_client_secret(self, client_id: str) -> str:
+        """A new secret for a live client (shown once); the old one and every token it got stop working."""
+        secret = new_secret("pcs")
+        if not await self.store.set_client_secret(client_id, hash_secret(secret)):
+            raise NotFound.of("clientId", "notFound", f"no live client {client_id}")
+        await self.store.revoke_tokens_of_client(client_id, self.clock.now())
+        lifecycle.credential("rotated", "client", client_id)
+        return secret
+
     async def create_api_key(self, org_id: str, name: str = "") -> IssuedApiKey:
         await self.require_organization(org_id)
         value = new_secret("pak")

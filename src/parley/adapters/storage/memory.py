@@ -91,6 +91,13 @@ class MemoryStore:
     async def revoke_client(self, client_id: str, at: float) -> bool:
         return _revoke(self._clients, client_id, at)
 
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> bool:
+        client = self._clients.get(client_id)
+        if client is None or not client.is_live:
+            return False
+        self._clients[client_id] = dataclasses.replace(client, secret_hash=secret_hash)
+        return True
+
     async def add_api_key(self, key: ApiKey) -> None:
         if key.key_id in self._api_keys or key.key_hash in self._api_key_ids_by_hash:
             raise already_exists("duplicateApiKey")

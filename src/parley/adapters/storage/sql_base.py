@@ -176,6 +176,10 @@ class SqlStore:
         sql = "UPDATE oauth_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"
         return await self._count(sql, at, client_id) > 0
 
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> bool:
+        sql = "UPDATE oauth_clients SET secret_hash = ? WHERE client_id = ? AND revoked_at IS NULL"
+        return await self._count(sql, secret_hash, client_id) > 0
+
     async def add_api_key(self, key: ApiKey) -> None:
         await self._add("api_keys", rows.API_KEY_COLUMNS, rows.api_key_row(key), _fixed("duplicateApiKey"))
 
