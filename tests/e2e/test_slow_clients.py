@@ -14,7 +14,8 @@ import pytest
 from tests.e2e.server import ServerProcess, running_server
 from tests.e2e.test_http_connection import ask, closed_by_server, connect, read_response
 
-BOUND_SECONDS = 1.0  # head, body and send timeouts of this module's server
+BOUND_SECONDS = 1.0  # head and body timeouts of this module's server
+SEND_SECONDS = 4.0  # its send timeout
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
         "PARLEY_REQUEST_HEAD_TIMEOUT_SECONDS": bound,
         "PARLEY_REQUEST_BODY_TIMEOUT_SECONDS": bound,
-        "PARLEY_SEND_TIMEOUT_SECONDS": "3",
+        "PARLEY_SEND_TIMEOUT_SECONDS": str(SEND_SECONDS),
     }
     with running_server(tmp_path_factory.mktemp("slow"), env) as s:
         yield s
@@ -98,7 +99,9 @@ def test_a_client_that_pipelines_and_never_reads_holds_a_bounded_buffer(server: 
         host, port = server.base_url.removeprefix("http://").split(":")
         sock.connect((host, int(port)))
         sock.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * requests)
-        time.sleep(2)  # long enough to answer them all into a buffer, as the server once did
+        # long enough to answer them all into a buffer, as the server once did; shorter than the
+        # send timeout, so the client is still served when it starts reading
+        time.sleep(SEND_SECONDS / 3)
         grown = resident_bytes(server) - before
         # unbounded, the answers would take len(document) * requests (about 60 MB)
         assert grown < 10 * 1024 * 1024, f"the server grew by {grown / 1e6:.1f} MB"
@@ -120,7 +123,7 @@ def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(server: S
         host, port = server.base_url.removeprefix("http://").split(":")
         sock.connect((host, int(port)))
         sock.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * requests)
-        time.sleep(4)  # the send timeout is 3 s
+        time.sleep(SEND_SECONDS * 2)  # twice the send timeout: a loaded machine is slow to fill the buffers
         sock.settimeout(5)
         received = 0
         try:
