@@ -12,9 +12,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Final
 
-# Upper bounds in seconds (Prometheus ``le``); a long poll's wait lands in the last ones.
-REQUEST_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-COMMIT_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Upper bounds in seconds (Prometheus ``le``); a long poll's wait lands in the last ones. Not
+# Final: compiled, a Final tuple is only set once the whole module has run, after COUNTS below
+# was built from it (NameError: value for final name ... was not set).
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 UNMATCHED: Final = "unmatched"  # the route label of a request no route answered
 
 
