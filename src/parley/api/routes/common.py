@@ -12,6 +12,7 @@ from parley.api.schemas import EventQuery
 from parley.api.validation import blank, convert, decode_body
 from parley.domain.accounts import Principal
 from parley.domain.errors import Unauthenticated
+from parley.service.cache import RepeatMemo
 from parley.service.counters import COUNTS
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
@@ -45,8 +46,23 @@ def optional_json_body(request: Request, schema: type[T]) -> T:
     return json_body(request, schema)
 
 
+# A poller repeats one query string poll after poll; its checked form is kept (a cursor that
+# moves, ?after=N, makes each one new, and those are checked every time).
+_EVENT_QUERIES: Final[RepeatMemo[bytes, EventQuery]] = RepeatMemo(256, 256)
+
+
+def event_query(request: Request) -> EventQuery:
+    if request.raw_query.find(b"after") >= 0:
+        return convert(dict(request.query), EventQuery)
+    query = _EVENT_QUERIES.get(request.raw_query)
+    if query is None:
+        query = convert(dict(request.query), EventQuery)
+        _EVENT_QUERIES.keep(request.raw_query, query)
+    return query
+
+
 async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:
-    query = convert(dict(request.query), EventQuery)
+    query = event_query(request)
     COUNTS.stream_opened("longpoll")
     try:
         batch = await streaming.next_events(session, query.maxEvents, query.timeout, query.after)
