@@ -103,15 +103,8 @@ async def _open_chats(server: ParleyServer, count: int, org_id: str) -> list[Cha
                     return interaction_id
             raise SystemExit(f"agent {user_id} was offered no chat")
 
-        async def keep_customers_alive() -> None:
-            # A customer's session expires after 60 s without a poll, sooner than a slow set-up.
-            while True:
-                await asyncio.sleep(CUSTOMER_POLL_EVERY)
-                for headers in list(customers_opened):
-                    _ok(await http.get(base + "/publicChat/streaming/events?timeout=0", headers=headers))
-
         agents = await _each(list(range(count)), agent)
-        keeper = asyncio.create_task(keep_customers_alive())
+        keeper = asyncio.create_task(_keep_alive(http, base, customers_opened))
         try:
             customers = {c[0]: c for c in await _each(list(range(count)), customer)}
             accepted = await _each(agents, accept)
@@ -126,6 +119,15 @@ async def _open_chats(server: ParleyServer, count: int, org_id: str) -> list[Cha
         chat = replace(template, user_id=user_id, agent_session=session, interaction_id=interaction_id)
         chats.append(replace(chat, customer_token=web_token, customer_session=customer_session))
     return chats
+
+
+async def _keep_alive(http: httpx.AsyncClient, base: str, customers: list[dict[str, str]]) -> None:
+    """Poll each customer's session now and then: one expires after 60 s without a poll, sooner
+    than a slow set-up ends."""
+    while True:
+        await asyncio.sleep(CUSTOMER_POLL_EVERY)
+        for headers in list(customers):
+            _ok(await http.get(base + "/publicChat/streaming/events?timeout=0", headers=headers))
 
 
 def stored_per_chat(server: ParleyServer, chats: list[Chat]) -> list[int]:
@@ -190,13 +192,20 @@ async def _open_idle_sessions(server: ParleyServer, chat: Chat, count: int) -> l
             transport = TRANSPORTS[index % len(TRANSPORTS)]
             return Target(index, "agent", transport, base + "/streaming", {**auth, "via-client-sessionid": session})
 
+        customers_opened: list[dict[str, str]] = []
+
         async def customer(index: int) -> Target:
             web_token = _ok(await http.post(base + "/webToken", json={}))["tokenId"]
             headers = {"Authorization": f"Bearer {web_token}"}
             session = _ok(await http.post(base + "/publicChat/streaming/session", json={}, headers=headers))
             headers["via-client-sessionid"] = session["sessionId"]
+            customers_opened.append(headers)
             transport = TRANSPORTS[index % len(TRANSPORTS)]
             return Target(index, "customer", transport, base + "/publicChat/streaming", headers)
 
         agents = await _each(list(range(count // 2)), agent)
-        return agents + await _each(list(range(count - count // 2)), customer)
+        keeper = asyncio.create_task(_keep_alive(http, base, customers_opened))
+        try:
+            return agents + await _each(list(range(count - count // 2)), customer)
+        finally:
+            keeper.cancel()
