@@ -124,10 +124,13 @@ async def _open_chats(server: ParleyServer, count: int, org_id: str) -> list[Cha
 async def _keep_alive(http: httpx.AsyncClient, base: str, customers: list[dict[str, str]]) -> None:
     """Poll each customer's session now and then: one expires after 60 s without a poll, sooner
     than a slow set-up ends."""
+
+    async def poll(headers: dict[str, str]) -> None:
+        _ok(await http.get(base + "/publicChat/streaming/events?timeout=0", headers=headers))
+
     while True:
         await asyncio.sleep(CUSTOMER_POLL_EVERY)
-        for headers in list(customers):
-            _ok(await http.get(base + "/publicChat/streaming/events?timeout=0", headers=headers))
+        await _each(list(customers), poll)
 
 
 def stored_per_chat(server: ParleyServer, chats: list[Chat]) -> list[int]:
