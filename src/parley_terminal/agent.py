@@ -25,7 +25,10 @@ from parley_client import (
 from parley_terminal.app import ChatApp
 from parley_terminal.screen import Screen
 
-HELP = "commands: /accept  /reject  /end  /url URL  /ready  /notready  /help  /quit — anything else is sent"
+HELP = (
+    "commands: /accept  /reject  /end  /url URL  /ready  /notready  /users  /transfer [EMAIL|ID]  /help  /quit"
+    " — anything else is sent"
+)
 
 
 @dataclass
@@ -100,7 +103,7 @@ class AgentApp(ChatApp):
         elif isinstance(event, NotificationEvent) and not mine:
             self.view.typing(event.payload)
         elif isinstance(event, DisconnectedEvent):
-            self._ended(event.payload.interaction_id, event.payload.disconnected_by)
+            self._ended(event.payload.interaction_id, event.payload.disconnected_by, event.payload.reason)
 
     async def _offered(self, offer: Offered) -> None:
         self.offer = offer
@@ -111,12 +114,15 @@ class AgentApp(ChatApp):
         if self.auto_accept:
             await self.command("/accept")
 
-    def _ended(self, interaction_id: str, by: str) -> None:
+    def _ended(self, interaction_id: str, by: str, reason: str = "") -> None:
         if self.chat is None or self.chat.interaction_id != interaction_id:
             return
         who = "you" if by == "Agent" else self.chat.contact if by == "Contact" else by
         self.chat = None
-        self.view.note(f"The chat was ended by {who}. Waiting for the next offer.", "bold")
+        if reason == "transferred":
+            self.view.note("The chat was transferred. Waiting for the next offer.", "bold")
+        else:
+            self.view.note(f"The chat was ended by {who}. Waiting for the next offer.", "bold")
 
     async def command(self, line: str) -> None:
         name, _, rest = line.partition(" ")
@@ -135,11 +141,30 @@ class AgentApp(ChatApp):
         elif name == "/ready":
             await self.client.ready()
             self.view.note("Ready: waiting for offers.")
+        elif name == "/users":
+            await self._users()
+        elif name == "/transfer":
+            await self._transfer(rest.strip())
         elif name == "/notready":
             await self.client.not_ready()
             self.view.note("Not ready: no new offers.")
         else:
             self.error(f"unknown command {name}; /help lists them")
+
+    async def _users(self) -> None:
+        for user in await self.client.users():
+            reason = f" ({user.reason_id})" if user.reason_id else ""
+            load = f"{user.load}/{user.max_concurrent}"
+            self.view.note(f"{user.preferred_name} ({user.user_id}): {user.state}{reason}, {load}")
+
+    async def _transfer(self, to: str) -> None:
+        """To a ready colleague (by email or user id), or without one back to the queue."""
+        if self.chat is None:
+            self.error("no chat in progress")
+            return
+        target = await find_user(self.client, to) if to else None
+        await self.client.transfer(self.chat.interaction_id, to_user_id=target.user_id if target else None)
+        self.view.note(f"Transferring to {target.display_name}." if target else "Transferring back to the queue.")
 
     async def _send(self, content: str, url: bool = False) -> None:
         if self.chat is None:

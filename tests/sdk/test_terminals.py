@@ -81,3 +81,34 @@ def test_a_customer_can_leave_before_an_agent_answers(org: Org) -> None:
     finally:
         customer.close(force=True)
     assert customer.exitstatus == 0
+
+
+def test_an_agent_lists_the_users_and_transfers_a_chat_to_a_colleague(org: Org) -> None:
+    ada, bob = org.user("Ada", "Lovelace"), org.user("Bob", "Babbage")
+    credentials = ("--client-id", org.client_id, "--client-secret", org.client_secret, "--api-key", org.api_key)
+    first = terminal("agent", "--url", org.url, "--org", org.org_id, "--user", ada.email, *credentials)
+    second: pexpect.spawn[str] | None = None
+    try:
+        first.expect(f"Signed in to {org.org_id} as Ada")
+        with org.web_chat() as carla:
+            carla.start_chat("Carla")
+            first.expect(shown("Offer: chat from Carla"))
+            first.send("/accept\r")
+            first.expect("Connected with Carla")
+            second = terminal("agent", "--url", org.url, "--org", org.org_id, "--user", bob.email, *credentials)
+            second.expect(f"Signed in to {org.org_id} as Bob")
+            first.send("/users\r")
+            first.expect(shown(f"Bob ({bob.user_id}): ready, 0/1"))
+            first.send(f"/transfer {bob.email}\r")
+            first.expect("Transferring to Bob.")
+            first.expect("The chat was transferred.")
+            second.expect(shown("Offer: chat from Carla"))
+            second.send("/accept\r")
+            second.expect("Connected with Carla")
+        for quitting in (first, second):
+            quitting.send("/quit\r")
+            quitting.expect(pexpect.EOF)
+    finally:
+        for child in (first, second):
+            if child is not None:
+                child.close(force=True)
