@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from tests.e2e.own_postgres import OwnPostgres, own_postgres
 from tests.e2e.own_redis import OwnRedis, own_redis
@@ -244,5 +246,22 @@ def test_an_event_stream_cut_by_a_redis_stall_tells_the_client_to_come_back_soon
             with deployment.redis.hung():
                 rest = list(lines)  # the stream ends by itself within the bound on a Redis call
         assert "retry: 1000" in rest, rest
+    finally:
+        org.http.close()
+
+
+def test_a_websocket_cut_by_a_redis_stall_closes_with_try_again_later(deployment: Deployment) -> None:
+    creds = deployment.server.bootstrap(f"org{uuid.uuid4().hex[:8]}")
+    org = Org(deployment.server, creds["orgId"], creds["clientId"], creds["clientSecret"], creds["apiKey"])
+    agent = org.agent(org.create_user("Wes", "Socket"))
+    url = org.server.base_url.replace("http://", "ws://") + org.base + "/streaming/ws"
+    try:
+        with (
+            connect(url, additional_headers=org.headers(agent.session_id)) as ws,
+            deployment.redis.hung(),
+            pytest.raises(ConnectionClosed) as closed,
+        ):
+            ws.recv(timeout=30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013, closed.value
     finally:
         org.http.close()

@@ -27,6 +27,7 @@ AUTH_FRAME_SECONDS = 5.0
 BATCH = 100
 CREDENTIAL_KEYS = ("authorization", "x-api-key", "via-client-sessionid")
 SERVICE_RESTART = 1012  # RFC 6455 7.4.1 as registered by IANA: the client reconnects and resumes
+TRY_AGAIN_LATER = 1013  # the same registry: a dependency is unavailable for now
 
 
 def _sequence_number(value: Any) -> bool:
@@ -35,7 +36,10 @@ def _sequence_number(value: Any) -> bool:
 
 
 def close_code(error: ParleyError) -> int:
-    return 4401 if status_of(error) == 401 else 4400
+    status = status_of(error)
+    if status == 503:
+        return TRY_AGAIN_LATER  # a dependency fault: reconnect and resume shortly
+    return 4401 if status == 401 else 4400
 
 
 class WebSocketStream:
