@@ -291,11 +291,8 @@ def _save_demo(creds: dict[str, Any], path: Path) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from parley import logs
-    from parley.api.connection import HttpConnection
-    from parley.api.server import DrainingServer
+    from parley.api.server import DrainingServer, http_config
     from parley.bootstrap import build
 
     settings = Settings.from_env()
@@ -315,19 +312,15 @@ def _serve(args: argparse.Namespace) -> int:
     app = parley.asgi()
     app.on_startup.append(_settle_garbage_collector)
     app.on_shutdown.insert(0, _exit_if_stop_hangs)
-    config = uvicorn.Config(
+    config = http_config(
         app,
-        host=host,
-        port=port,
+        host,
+        port,
         loop="uvloop",
-        http=HttpConnection,  # type: ignore[arg-type]  # a protocol class, as uvicorn's own are
-        ws="websockets-sansio",
-        access_log=settings.access_log,  # off by default: it formats and writes a line on every request
-        server_header=False,  # no need to tell every client which server software answers
+        access_log=settings.access_log,
         log_level=settings.log_level.lower(),
         log_config=log_config,
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_STOP_SECONDS,
+        graceful_stop_seconds=GRACEFUL_STOP_SECONDS,
     )
     server = DrainingServer(config, parley.drain)
     server.run()

@@ -1,4 +1,5 @@
-"""HTTP/1.1 connections served straight into Parley's router, with no ASGI in between.
+"""HTTP/1.1 connections served straight into Parley's ``respond(request)``, with no ASGI in between:
+the one HTTP request path, in production and in the tests alike.
 
 uvicorn still runs the process: sockets, signals, lifespan, graceful shutdown, the date header
 and WebSockets (an upgrade is handed to its WebSocket protocol). For each connection it creates
@@ -35,7 +36,7 @@ import httptools
 from parley.api.app import ParleyASGI
 from parley.api.errors import RequestTimeout, render_error, render_unexpected
 from parley.api.forwarded import TrustedProxies, trusted_proxies
-from parley.api.http import Response
+from parley.api.http import Request, Response
 from parley.domain.errors import InvalidRequest
 
 log: Final = logging.getLogger("parley.api")
@@ -110,28 +111,13 @@ def _check_transfer_encoding(value: str) -> None:
 class _Request:
     """One request read off the wire, waiting for its turn."""
 
-    __slots__ = ("answer", "body", "client_ip", "head", "headers", "keep_alive", "method", "path", "raw_query")
+    __slots__ = ("answer", "head", "keep_alive", "request")
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        raw_query: bytes,
-        headers: dict[str, str],
-        client_ip: str,
-        keep_alive: bool,
-        body: bytes,
-        answer: Response | None,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.raw_query = raw_query
-        self.headers = headers
-        self.client_ip = client_ip
+    def __init__(self, request: Request, keep_alive: bool, answer: Response | None) -> None:
+        self.request = request
         self.keep_alive = keep_alive
-        self.body = body
         self.answer = answer  # decided before the handler (a body over the limit)
-        self.head = method == "HEAD"
+        self.head = request.method == "HEAD"
 
 
 class HttpConnection:
@@ -171,7 +157,8 @@ class HttpConnection:
         self.task: asyncio.Task[None] | None = None  # serves this connection's requests in order
         self.wakeup: asyncio.Future[None] | None = None  # the task waits on it for the next request
         self.busy = False  # a request is being answered
-        self.cancel_on_close = False  # the request in flight is a long poll or a stream
+        self.in_flight: Request | None = None
+        self.cancel_on_close = False  # the answer in flight is a stream
         self.gone = False
         self.closing = False  # answer what is queued, then close
         self.write_paused = False
@@ -209,7 +196,8 @@ class HttpConnection:
     def connection_lost(self, exc: Exception | None) -> None:
         self._let_go()
         self.queue.clear()
-        if self.task is not None and self.cancel_on_close:
+        abandoned = self.cancel_on_close or (self.in_flight is not None and self.in_flight.abandonable)
+        if self.task is not None and abandoned:
             self.task.cancel()
         _resolve(self.drained)
 
@@ -309,7 +297,7 @@ class HttpConnection:
         keep_alive = parser.should_keep_alive() and ("connection" not in headers or parser.get_http_version() != "1.0")
         if "transfer-encoding" in headers:
             _check_transfer_encoding(self._all("transfer-encoding"))
-        request = _Request(method, path, raw_query, headers, client_ip, keep_alive, b"", None)
+        request = _Request(Request(method, path, headers, client_ip, b"", raw_query), keep_alive, None)
         self.current = request
         self._read_within(self.body_seconds)
         declared = headers.get("content-length")
@@ -335,7 +323,7 @@ class HttpConnection:
             return
         parts = self.body_parts
         if parts:
-            request.body = parts[0] if len(parts) == 1 else b"".join(parts)
+            request.request.body = parts[0] if len(parts) == 1 else b"".join(parts)
         self.current = None
         self._enqueue(request)
 
@@ -376,6 +364,7 @@ class HttpConnection:
                     self._pace_reading()
                 if not await self._answer(request):
                     break
+                self.in_flight = None
                 self.cancel_on_close = False
                 self.server_state.total_requests += 1
                 if not request.keep_alive or (self.closing and not self.queue):
@@ -390,20 +379,16 @@ class HttpConnection:
         finally:
             self.task = None
             self.busy = False
+            self.in_flight = None
             self.cancel_on_close = False
 
     async def _answer(self, request: _Request) -> bool:
         """Answer one request; False if the client has gone (a long poll left takes nothing)."""
         response = request.answer
         if response is None:
-            r = request
-            match = self.app.router.match(r.method, r.path)
-            route = match.route if match is not None else None
-            self.cancel_on_close = route is not None and route.long_poll
+            self.in_flight = request.request
             try:
-                response = await self.app.respond(
-                    r.method, r.path, match, r.headers, r.raw_query, r.client_ip, r.body, None
-                )
+                response = await self.app.respond(request.request)
             except asyncio.CancelledError:
                 if self.gone:
                     return False
@@ -420,7 +405,7 @@ class HttpConnection:
         return True
 
     def _log(self, request: _Request, response: Response) -> None:
-        r = request
+        r = request.request
         target = r.path + ("?" + r.raw_query.decode("latin-1") if r.raw_query else "")
         # the arguments uvicorn's access-log formatter expects
         access_log.info('%s - "%s %s HTTP/%s" %d', r.client_ip, r.method, target, "1.1", response.status)
@@ -429,7 +414,7 @@ class HttpConnection:
         try:
             head = self._head(request, response, chunked=False)
         except ValueError:
-            log.exception("a response header cannot be sent (%s %s)", request.method, request.path)
+            log.exception("a response header cannot be sent (%s %s)", request.request.method, request.request.path)
             response = render_unexpected("-")
             head = self._head(request, response, chunked=False)
         if request.head or not response.body:
@@ -467,7 +452,7 @@ class HttpConnection:
                     return
             self.transport.write(b"0\r\n\r\n")
         except Exception:
-            log.exception("stream failed (%s %s)", request.method, request.path)
+            log.exception("stream failed (%s %s)", request.request.method, request.request.path)
             self.transport.close()
         finally:
             aclose = getattr(stream, "aclose", None)
@@ -571,7 +556,7 @@ class HttpConnection:
         self.broken = True
         self.current = None
         self.read_deadline = 0.0
-        self._enqueue(_Request("GET", "", b"", {}, self.peer_ip, False, b"", render_error(error)))
+        self._enqueue(_Request(Request("GET", "", {}, self.peer_ip), False, render_error(error)))
 
     def _all(self, name: str) -> str:
         """Every value of a header that may repeat, joined as one list."""

@@ -37,32 +37,39 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
-    query: dict[str, str]
     client_ip: str
-    path_params: dict[str, str]
     body: bytes
     # The query string as sent, for callers whose parameters are not UTF-8 (an SMS gateway's).
     raw_query: bytes
+    path_params: dict[str, str]  # filled by routing
+    abandonable: bool  # set by routing: a long poll whose client leaves is cancelled, taking nothing
+    _query: dict[str, str] | None
 
     def __init__(
         self,
         method: str,
         path: str,
         headers: dict[str, str],
-        query: dict[str, str],
-        client_ip: str,
-        path_params: dict[str, str] | None = None,
+        client_ip: str = "",
         body: bytes = b"",
         raw_query: bytes = b"",
     ) -> None:
         self.method = method
         self.path = path
         self.headers = headers
-        self.query = query
         self.client_ip = client_ip
-        self.path_params = {} if path_params is None else path_params
         self.body = body
         self.raw_query = raw_query
+        self.path_params = {}
+        self.abandonable = False
+        self._query = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query's parameters, parsed when first asked for (400 on a NUL in one)."""
+        if self._query is None:
+            self._query = parse_query(self.raw_query)
+        return self._query
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

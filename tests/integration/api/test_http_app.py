@@ -1,17 +1,18 @@
-"""The HTTP layer on its own: routing errors, limits and the generic 500."""
+"""The HTTP layer on its own: routing errors, limits and the generic 500, served as in production
+(``HttpConnection`` on a real socket)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, MutableMapping
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from parley.api.app import ParleyASGI
 from parley.api.http import Request, Response, Route, Router
+from tests.integration.api.live import serving
 
 
 async def boom(request: Request) -> Response:
@@ -31,8 +32,9 @@ def app() -> ParleyASGI:
 
 
 @pytest.fixture
-async def client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app()), base_url="http://test")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app()) as base_url:
+        yield httpx.AsyncClient(base_url=base_url)
 
 
 async def test_unexpected_error_is_a_500_that_leaks_nothing_and_is_logged(
@@ -97,20 +99,17 @@ async def test_a_long_poll_whose_client_goes_away_is_stopped_without_an_error(
 
     router = Router()
     router.add(Route("GET", "/poll", wait_forever, "poll", "Test", long_poll=True))
-    asgi = ParleyASGI(router, max_body_bytes=1024)
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def receive() -> MutableMapping[str, Any]:
-        await asyncio.sleep(0.01)
-        return {"type": "http.disconnect"}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "GET", "path": "/poll", "headers": [], "query_string": b""}
-    with caplog.at_level(logging.ERROR, logger="parley.api"):
-        async with asyncio.timeout(5):
-            await asgi(scope, receive, send)
+    with caplog.at_level(logging.ERROR):
+        async with serving(ParleyASGI(router, max_body_bytes=1024)) as base_url, asyncio.timeout(5):
+            host, port = base_url.removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /poll HTTP/1.1\r\nhost: test\r\n\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.05)  # the poll is waiting
+            writer.write_eof()  # the client goes away
+            sent = await reader.read()
+            writer.close()
+            await stopped.wait()
     assert stopped.is_set()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert not any(m.get("status") == 500 for m in sent)
+    assert b" 500 " not in sent
