@@ -131,6 +131,7 @@ class Parley:
             await asyncio.sleep(TICK_SECONDS)
 
     def asgi(self) -> ParleyASGI:
+        from parley.adapters.channels import open_sms_webhooks
         from parley.api.routes import build_routers
         from parley.api.routes.metrics import MetricsEndpoint
 
@@ -148,7 +149,7 @@ class Parley:
             streaming=self.streaming,
             webchat=self.webchat,
             sms=self.sms,
-            sms_webhook_secret=self.settings.sms_webhook_secret,
+            sms_webhooks=None if self.sms is None else open_sms_webhooks(self.settings.sms_webhook_secret),
             health=self.health,
             overview=self.overview,
             signin=self.signin,

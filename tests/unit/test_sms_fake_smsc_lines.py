@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from parley.adapters.channels.kannel.fake_smsc import Concatenation, parse_mt_line
+
 from parley.domain.sms import SmsEncoding
 
 

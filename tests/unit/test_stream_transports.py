@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from parley.api.routes.common import refusal
 from parley.domain.errors import InvalidRequest
 from parley.service.ports import StreamSession
 from parley.streaming.sse import event_stream, parse_last_event_id
@@ -46,7 +47,7 @@ def stream_over(world: World, session: StreamSession, socket: FakeSocket) -> Web
         return session
 
     scope = {"type": "websocket", "headers": [(b"authorization", b"Bearer t")]}
-    return WebSocketStream(world.parley.streaming, authorize, scope, socket.receive, socket.send)
+    return WebSocketStream(world.parley.streaming, authorize, scope, socket.receive, socket.send, refusal)
 
 
 async def publish(world: World, session: StreamSession, count: int) -> None:

@@ -13,14 +13,15 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from parley.api.errors import render_error, status_of
-from parley.domain.errors import InvalidRequest, ParleyError
+from parley.domain.errors import InvalidRequest, ParleyError, Unauthenticated, Unavailable
 from parley.service.counters import COUNTS
 from parley.service.ports import Envelope, StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.wire import encode, on_wire
 
 Authorize = Callable[[dict[str, str]], Awaitable[StreamSession]]
+# An error as an HTTP answer (status, headers, body), for refusing the upgrade itself.
+Refusal = Callable[[ParleyError], tuple[int, list[tuple[str, str]], bytes]]
 Message = MutableMapping[str, Any]
 
 AUTH_FRAME_SECONDS = 5.0
@@ -36,10 +37,9 @@ def _sequence_number(value: Any) -> bool:
 
 
 def close_code(error: ParleyError) -> int:
-    status = status_of(error)
-    if status == 503:
+    if isinstance(error, Unavailable):
         return TRY_AGAIN_LATER  # a dependency fault: reconnect and resume shortly
-    return 4401 if status == 401 else 4400
+    return 4401 if isinstance(error, Unauthenticated) else 4400
 
 
 class WebSocketStream:
@@ -50,9 +50,11 @@ class WebSocketStream:
         scope: MutableMapping[str, Any],
         receive: Callable[[], Awaitable[Message]],
         send: Callable[[Message], Awaitable[None]],
+        refusal: Refusal,
     ) -> None:
         self.streaming = streaming
         self.authorize = authorize
+        self.refusal = refusal
         self.scope = scope
         self.receive = receive
         self.send = send
@@ -82,10 +84,10 @@ class WebSocketStream:
 
     async def _refuse(self, error: ParleyError) -> None:
         if "websocket.http.response" in self.scope.get("extensions", {}):
-            response = render_error(error)
-            headers = [(k.encode(), v.encode()) for k, v in response.headers]
-            await self.send({"type": "websocket.http.response.start", "status": response.status, "headers": headers})
-            await self.send({"type": "websocket.http.response.body", "body": response.body})
+            status, raw_headers, body = self.refusal(error)
+            headers = [(k.encode(), v.encode()) for k, v in raw_headers]
+            await self.send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+            await self.send({"type": "websocket.http.response.body", "body": body})
         else:
             await self._close(close_code(error), error.problems[0].message)
 

@@ -6,8 +6,6 @@ import hashlib
 import mimetypes
 from importlib import resources
 
-from parley.api.http import Request, Response, Route
-
 CACHE_CONTROL = "public, max-age=300, must-revalidate"
 SECURITY_HEADERS = [
     ("x-content-type-options", "nosniff"),
@@ -15,7 +13,8 @@ SECURITY_HEADERS = [
 ]
 
 
-def _load() -> dict[str, tuple[bytes, str, str]]:
+def load_static() -> dict[str, tuple[bytes, str, str]]:
+    """Every file of ``static/`` by name: its bytes, content type and ETag."""
     files: dict[str, tuple[bytes, str, str]] = {}
     root = resources.files("parley.web") / "static"
     for entry in root.iterdir():
@@ -27,31 +26,3 @@ def _load() -> dict[str, tuple[bytes, str, str]]:
             etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
             files[entry.name] = (data, kind, etag)
     return files
-
-
-def static_routes() -> list[Route]:
-    files = _load()
-
-    async def serve(request: Request) -> Response:
-        found = files.get(request.path_params["name"])
-        if found is None:
-            return Response.json(
-                {
-                    "code": 404,
-                    "message": "not found",
-                    "errors": [{"scope": "path", "reason": "notFound", "message": "no such file"}],
-                },
-                404,
-            )
-        data, kind, etag = found
-        headers = [
-            ("content-type", kind),
-            ("cache-control", CACHE_CONTROL),
-            ("etag", etag),
-            *SECURITY_HEADERS,
-        ]
-        if request.headers.get("if-none-match") == etag:
-            return Response(304, b"", headers)
-        return Response(200, data, headers)
-
-    return [Route("GET", "/static/{name}", serve, "Static assets", "Meta", hidden=True)]

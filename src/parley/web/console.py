@@ -6,9 +6,6 @@ Content-Security-Policy; everything it does goes through Parley's public API.
 
 from __future__ import annotations
 
-from parley.api.http import Request, Response, Route
-from parley.web.pages import PAGE_HEADERS
-
 CONSOLE_PAGE = b"""<!doctype html>
 <html lang="en">
 <head>
@@ -117,10 +114,3 @@ CONSOLE_PAGE = b"""<!doctype html>
 </body>
 </html>
 """
-
-
-def routes() -> list[Route]:
-    async def console(request: Request) -> Response:
-        return Response(200, CONSOLE_PAGE, list(PAGE_HEADERS))
-
-    return [Route("GET", "/console", console, "The console for agents and supervisors", "Meta", hidden=True)]

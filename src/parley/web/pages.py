@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from html import escape
 
-from parley.api.http import Request, Response, Route
-from parley.domain.accounts import ORG_ID_PATTERN
-from parley.domain.errors import InvalidRequest
-
 DEFAULT_ORG = "demo"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -97,13 +93,3 @@ DEMO_PAGE = """<!doctype html>
 def render_demo(org_id: str) -> bytes:
     text = escape(org_id, quote=True)
     return DEMO_PAGE.format(org_attr=text, org_text=text).encode()
-
-
-def routes() -> list[Route]:
-    async def demo(request: Request) -> Response:
-        org_id = request.query.get("org") or DEFAULT_ORG
-        if not ORG_ID_PATTERN.match(org_id):
-            raise InvalidRequest.of("org", "invalidValue", "org must be an organization id")
-        return Response(200, render_demo(org_id), list(PAGE_HEADERS))
-
-    return [Route("GET", "/demo", demo, "A demo page with the web chat widget", "Meta", hidden=True)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from parley.service.ports import SmsTransport
+from parley.service.ports import SmsTransport, SmsWebhooks
 
 KANNEL_SENDSMS_PORT = 13013
 
@@ -33,4 +33,11 @@ def open_sms_transport(gateway_url: str, webhook_url: str, webhook_secret: str) 
     return KannelSmsTransport(config)
 
 
-__all__ = ["open_sms_transport"]
+def open_sms_webhooks(webhook_secret: str) -> SmsWebhooks:
+    """How Kannel, the one gateway that calls back, reaches Parley, checked with ``webhook_secret``."""
+    from parley.adapters.channels.kannel.callbacks import KannelWebhooks
+
+    return KannelWebhooks(webhook_secret)
+
+
+__all__ = ["open_sms_transport", "open_sms_webhooks"]

@@ -12,6 +12,7 @@ from parley.api.routes import docs as docs_routes
 from parley.api.routes import engagement as engagement_routes
 from parley.api.routes import messaging as messaging_routes
 from parley.api.routes import metrics as metrics_routes
+from parley.api.routes import pages as page_routes
 from parley.api.routes import provisioning as provisioning_routes
 from parley.api.routes import public_chat as public_chat_routes
 from parley.api.routes import sms as sms_routes
@@ -24,13 +25,12 @@ from parley.service.health import Health
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
 from parley.service.overview import Overview
+from parley.service.ports import SmsWebhooks
 from parley.service.signin import SignIn
 from parley.service.sms import SmsChannel
 from parley.service.streaming import Streaming
 from parley.service.tokens import TokenService
 from parley.service.webchat import WebChat
-from parley.web import console as console_page
-from parley.web import pages, static_routes
 
 
 def build_routers(
@@ -44,7 +44,7 @@ def build_routers(
     streaming: Streaming,
     webchat: WebChat,
     sms: SmsChannel | None,
-    sms_webhook_secret: str,
+    sms_webhooks: SmsWebhooks | None,
     health: Health,
     overview: Overview,
     signin: SignIn,
@@ -59,7 +59,7 @@ def build_routers(
         *engagement_routes.routes(gate, accounts, streaming, book, engagement, messaging, overview),
         *public_http,
         *provisioning_routes.routes(gate, accounts),
-        *sms_routes.routes(gate, sms, sms_webhook_secret),
+        *sms_routes.routes(gate, sms, sms_webhooks),
         *console_routes.routes(signin),
     ]
     ws = [*stream_ws, *public_ws]
@@ -68,7 +68,8 @@ def build_routers(
     meta = docs_routes.routes(openapi, health)
     if metrics is not None:
         meta += metrics_routes.routes(COUNTS, metrics)
-    for route in [*http, *meta, *static_routes(), *pages.routes(), *console_page.routes()]:
+    pages = [*page_routes.static_routes(), *page_routes.demo_routes(), *page_routes.console_routes()]
+    for route in [*http, *meta, *pages]:
         router.add(route)
     for route in ws:
         ws_router.add(route)

@@ -6,12 +6,12 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from parley.api.errors import UnsupportedMediaType
+from parley.api.errors import UnsupportedMediaType, render_error
 from parley.api.http import Request, Response
 from parley.api.schemas import EventQuery
 from parley.api.validation import blank, convert, decode_body
 from parley.domain.accounts import Principal
-from parley.domain.errors import Unauthenticated
+from parley.domain.errors import ParleyError, Unauthenticated
 from parley.service.cache import RepeatMemo
 from parley.service.counters import COUNTS
 from parley.service.ports import StreamSession
@@ -59,6 +59,12 @@ def event_query(request: Request) -> EventQuery:
         query = convert(dict(request.query), EventQuery)
         _EVENT_QUERIES.keep(request.raw_query, query)
     return query
+
+
+def refusal(error: ParleyError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A WebSocket upgrade refused with the contract's error body (where the server can say it)."""
+    response = render_error(error)
+    return response.status, response.headers, response.body
 
 
 async def long_poll(streaming: Streaming, session: StreamSession, request: Request) -> Response:

@@ -9,7 +9,7 @@ from parley.api.gate import ContactCall, ContactHandler, Gate
 from parley.api.http import Request, Response, Route
 from parley.api.idempotency import posted
 from parley.api.openapi import ANONYMOUS
-from parley.api.routes.common import ORG, json_body, long_poll, optional_json_body, sse
+from parley.api.routes.common import ORG, json_body, long_poll, optional_json_body, refusal, sse
 from parley.api.schemas import (
     ChatStarted,
     ContactDisconnect,
@@ -17,7 +17,6 @@ from parley.api.schemas import (
     ContactText,
     ContactUrl,
     Empty,
-    EventBatch,
     EventQuery,
     PublicSessionInfo,
     StartChat,
@@ -33,6 +32,7 @@ from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.service.webchat import WebChat
 from parley.streaming.websocket import WebSocketStream
+from parley.streaming.wire import EventBatch
 
 BASE: Final = ORG + "/publicChat"
 
@@ -116,7 +116,9 @@ def routes(
         return await streaming.require(org_id, headers.get("via-client-sessionid"), contact_owner(contact_id))
 
     async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
-        await WebSocketStream(streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
+        await WebSocketStream(
+            streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send, refusal
+        ).run()
 
     def r(method: str, path: str, handler: ContactHandler, summary: str, **kw: Any) -> Route:
         kw.setdefault("status", 202)

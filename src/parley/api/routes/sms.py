@@ -11,14 +11,13 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from parley.adapters.channels.kannel.callbacks import parse_dlr, parse_mo
-from parley.adapters.channels.kannel.config import DLR_PATH, MO_PATH
 from parley.api.gate import AgentCall, Gate
 from parley.api.http import Request, Response, Route
 from parley.api.routes.common import ORG, json_body
 from parley.domain.accounts import Scope
 from parley.domain.interactions import CHAT_TEXT_LIMIT
 from parley.domain.sms import plan_sms
+from parley.service.ports import SmsWebhooks
 from parley.service.sms import SmsChannel
 from parley.settings import SMS_WEBHOOK_PATH
 
@@ -35,7 +34,7 @@ class SmsPreview(Struct):
     charactersForcingUcs2: list[str]
 
 
-def routes(gate: Gate, sms: SmsChannel | None, secret: str) -> list[Route]:
+def routes(gate: Gate, sms: SmsChannel | None, webhooks: SmsWebhooks | None) -> list[Route]:
     """``sms`` is None when no gateway is configured: only the preview is served."""
 
     async def preview(call: AgentCall) -> Response:
@@ -58,7 +57,7 @@ def routes(gate: Gate, sms: SmsChannel | None, secret: str) -> list[Route]:
             error_statuses=(400, 401, 405, 413, 415, 429, 500),
         )
     ]
-    if sms is None:
+    if sms is None or webhooks is None:
         return found
 
     def query(request: Request) -> str:
@@ -66,16 +65,16 @@ def routes(gate: Gate, sms: SmsChannel | None, secret: str) -> list[Route]:
         return request.raw_query.decode("latin-1")
 
     async def mo(request: Request) -> Response:
-        await sms.receive(parse_mo(query(request), secret))
+        await sms.receive(webhooks.inbound(query(request)))
         return Response(200, b"", [("content-type", "text/plain")])
 
     async def dlr(request: Request) -> Response:
-        await sms.report(parse_dlr(query(request), secret))
+        await sms.report(webhooks.report(query(request)))
         return Response(200, b"", [("content-type", "text/plain")])
 
     webhook = "SMS gateway webhook"
     return [
         *found,
-        Route("GET", SMS_WEBHOOK_PATH + MO_PATH, mo, "Kannel get-url: an SMS from a handset", webhook, hidden=True),
-        Route("GET", SMS_WEBHOOK_PATH + DLR_PATH, dlr, "Kannel dlr-url: a delivery report", webhook, hidden=True),
+        Route("GET", SMS_WEBHOOK_PATH + webhooks.inbound_path, mo, "An SMS from a handset", webhook, hidden=True),
+        Route("GET", SMS_WEBHOOK_PATH + webhooks.report_path, dlr, "A delivery report", webhook, hidden=True),
     ]

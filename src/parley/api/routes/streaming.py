@@ -7,8 +7,8 @@ from typing import Any, Final
 
 from parley.api.gate import AgentCall, Gate
 from parley.api.http import Response, Route
-from parley.api.routes.common import ORG, act_as, json_body, long_poll, sse
-from parley.api.schemas import Acknowledge, CreateSession, EventBatch, EventQuery, SessionInfo
+from parley.api.routes.common import ORG, act_as, json_body, long_poll, refusal, sse
+from parley.api.schemas import Acknowledge, CreateSession, EventQuery, SessionInfo
 from parley.clock import iso
 from parley.domain.accounts import Scope
 from parley.domain.errors import InvalidRequest
@@ -16,6 +16,7 @@ from parley.service.accounts import Accounts
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.streaming.websocket import WebSocketStream
+from parley.streaming.wire import EventBatch
 
 BASE: Final = ORG + "/streaming"
 SCOPE: Final = Scope.STREAMING.value
@@ -77,7 +78,9 @@ def routes(gate: Gate, accounts: Accounts, streaming: Streaming) -> tuple[list[R
         return session
 
     async def websocket(scope: MutableMapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
-        await WebSocketStream(streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send).run()
+        await WebSocketStream(
+            streaming, lambda h: authorize_ws(h, params["orgId"]), scope, receive, send, refusal
+        ).run()
 
     headers = ("x-api-key", "via-client-sessionid")
     http = [

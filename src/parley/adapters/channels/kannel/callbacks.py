@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
-from parley.adapters.channels.kannel.config import SECRET_PARAM
+from parley.adapters.channels.kannel.config import DLR_PATH, MO_PATH, SECRET_PARAM
 from parley.domain.errors import InvalidRequest, ParleyError, Unauthenticated
 from parley.domain.sms_records import DeliveryReport, InboundSms, ReportState
 
@@ -18,7 +18,23 @@ N = TypeVar("N", int, float)
 _DLR_STATES: dict[int, ReportState | None] = {1: "delivered", 2: "failed", 4: None, 8: "sent", 16: "failed"}
 
 
-__all__ = ["DeliveryReport", "InboundSms", "parse_dlr", "parse_mo"]
+__all__ = ["DeliveryReport", "InboundSms", "KannelWebhooks", "parse_dlr", "parse_mo"]
+
+
+class KannelWebhooks:
+    """Implements ``SmsWebhooks``: Kannel's ``get-url`` (an SMS from a handset) and ``dlr-url``."""
+
+    inbound_path = MO_PATH
+    report_path = DLR_PATH
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def inbound(self, query: str) -> InboundSms:
+        return parse_mo(query, self.secret)
+
+    def report(self, query: str) -> DeliveryReport:
+        return parse_dlr(query, self.secret)
 
 
 def parse_mo(query: str, secret: str) -> InboundSms:
