@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from parley.clock import FakeClock
+from tests.clock import FakeClock
 from tests.unit.world import World, opened_world
 
 

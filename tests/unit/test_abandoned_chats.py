@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from parley.clock import FakeClock
 from parley.domain.interactions import InteractionState
 from parley.service.ports import StreamSession
 from parley.service.streaming import CONTACT_INACTIVITY
+from tests.clock import FakeClock
 from tests.unit.world import Contact, World, opened_world
 
 DISCONNECTED = "engagementCenter.Disconnected"

@@ -7,8 +7,8 @@ import asyncio
 import time
 
 from parley.adapters.bus.memory import MemoryEventEngine
-from parley.clock import FakeClock
 from parley.service.ports import Reset, StreamSession
+from tests.clock import FakeClock
 
 SESSIONS = 20_000
 SWEEPS = 1_000  # a hundred seconds of the timers' ticks

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from parley.api.gate import ratelimit_headers
-from parley.clock import FakeClock
 from parley.service.ratelimit import TokenBuckets
+from tests.clock import FakeClock
 from tests.unit.world import World
 
 

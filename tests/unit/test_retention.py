@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from parley.adapters.storage.memory import MemoryStore
-from parley.clock import FakeClock
 from parley.domain.interactions import ChannelType, EntityType, Interaction, Message, MessageKind
 from parley.service import retention
 from parley.service.retention import DAY, Retention
+from tests.clock import FakeClock
 
 
 async def test_everything_due_is_purged_in_batches_and_logged(

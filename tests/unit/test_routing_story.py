@@ -6,9 +6,9 @@ import pytest
 
 from parley.api.errors import status_of
 from parley.bootstrap import PRESENCE_EVERY_TICKS
-from parley.clock import FakeClock
 from parley.domain.errors import RuleViolation
 from parley.domain.interactions import EntityType, InteractionState, MessageKind
+from tests.clock import FakeClock
 from tests.unit.world import OFFER_TIMEOUT, World, opened_world
 
 OFFERED = "engagementCenter.Offered"

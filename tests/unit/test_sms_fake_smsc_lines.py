@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from parley.adapters.channels.kannel.fake_smsc import Concatenation, parse_mt_line
 
 from parley.domain.sms import SmsEncoding
+from tests.integration.kannel.fake_smsc import Concatenation, parse_mt_line
 
 
 def test_a_gsm7_mt_is_raw_utf8_text() -> None:

@@ -14,7 +14,6 @@ from parley.adapters.channels import open_sms_transport
 from parley.adapters.channels.kannel.transport import KannelSmsTransport
 from parley.adapters.storage.memory import MemoryStore
 from parley.bootstrap import build
-from parley.clock import FakeClock
 from parley.domain.accounts import User
 from parley.domain.errors import NotFound, RuleViolation, Unavailable
 from parley.domain.interactions import ChannelType, EntityType, Interaction, MessageKind
@@ -23,6 +22,7 @@ from parley.service.messaging import Post
 from parley.service.ports import SmsGatewayError, StreamSession
 from parley.service.sms import REPLIES, SmsChannel, SmsNumbers, to_e164
 from parley.settings import ConfigurationError, Settings
+from tests.clock import FakeClock
 from tests.unit.world import World
 
 ORG_NUMBER = "+4930901820"

@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley import bootstrap
 from parley.adapters.bus.redis_wakeups import close_within
-from parley.clock import FakeClock
+from tests.clock import FakeClock
 from tests.unit.world import build_parley
 
 

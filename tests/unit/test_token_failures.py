@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from parley.clock import FakeClock
 from parley.service.accounts import IssuedClient
 from parley.service.tokens import OAuthError
 from parley.settings import Settings
+from tests.clock import FakeClock
 from tests.unit.world import World
 
 BURST = Settings().token_failure_burst

@@ -10,12 +10,12 @@ from typing import Any
 from parley.adapters.bus.memory import MemoryEventEngine
 from parley.adapters.storage.memory import MemoryStore
 from parley.bootstrap import Parley, build
-from parley.clock import FakeClock
 from parley.domain.accounts import User
 from parley.domain.interactions import Interaction
 from parley.service.accounts import NewUser
 from parley.service.ports import Envelope, StreamSession
 from parley.settings import Settings
+from tests.clock import FakeClock
 
 ORG = "acme"
 OFFER_TIMEOUT = 30.0

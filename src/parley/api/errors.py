@@ -23,19 +23,19 @@ log: Final = logging.getLogger("parley.api")
 
 
 class MethodNotAllowed(ParleyError):
-    summary = "method not allowed"
+    """Method not allowed (405)."""
 
 
 class RequestTimeout(ParleyError):
-    summary = "request timeout"
+    """Request timeout (408)."""
 
 
 class PayloadTooLarge(ParleyError):
-    summary = "payload too large"
+    """Payload too large (413)."""
 
 
 class UnsupportedMediaType(ParleyError):
-    summary = "unsupported media type"
+    """Unsupported media type (415)."""
 
 
 STATUS_OF: Final[dict[type[ParleyError], int]] = {

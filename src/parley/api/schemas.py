@@ -9,6 +9,9 @@ from msgspec import Meta, Struct
 
 from parley.api.validation import NOT_BLANK
 from parley.domain.interactions import CHAT_TEXT_LIMIT, ENTITY_NAME_LIMIT, URL_LIMIT
+from parley.domain.typing import MAX_EXPIRES_SECONDS
+from parley.service.engagement import MAX_CONCURRENT_LIMIT
+from parley.service.streaming import MAX_INACTIVITY, MIN_INACTIVITY
 
 EntityName = Annotated[str, Meta(max_length=ENTITY_NAME_LIMIT)]
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -31,7 +34,7 @@ class NotificationParms(Struct):
     entityName: EntityName
     entityType: UserEntityType
     state: Literal["composing"]
-    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=30)] = 10
+    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=MAX_EXPIRES_SECONDS)] = 10
 
 
 class SendUrlParms(Struct):
@@ -101,7 +104,7 @@ class CreateUser(Struct):
 # -- streaming ----------------------------------------------------------------------------------
 class CreateSession(Struct):
     userId: Id
-    inactivityDelay: Annotated[int, Meta(ge=10, le=600)] = 60
+    inactivityDelay: Annotated[int, Meta(ge=MIN_INACTIVITY, le=MAX_INACTIVITY)] = 60
     requireAcknowledgement: bool = False
 
 
@@ -135,26 +138,13 @@ class EventQuery(Struct):
     ) = None
 
 
-class EventEnvelope(Struct):
-    eventId: str
-    sequenceNumber: int
-    eventType: str
-    eventTime: str
-    payload: dict[str, Any]
-
-
-class EventBatch(Struct):
-    sessionId: str
-    events: list[EventEnvelope]
-
-
 class Acknowledge(Struct):
     sequenceNumber: Annotated[int, Meta(ge=0)]
 
 
 # -- engagement center --------------------------------------------------------------------------
 class Ready(Struct):
-    maxConcurrent: Annotated[int, Meta(ge=1, le=50)] = 1
+    maxConcurrent: Annotated[int, Meta(ge=1, le=MAX_CONCURRENT_LIMIT)] = 1
 
 
 class NotReady(Struct):
@@ -295,7 +285,7 @@ class ContactUrl(Struct):
 class ContactNotification(Struct):
     interactionId: Id
     state: Literal["composing"]
-    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=30)] = 10
+    expiresAfterSeconds: Annotated[int, Meta(ge=1, le=MAX_EXPIRES_SECONDS)] = 10
 
 
 class ContactDisconnect(Struct):

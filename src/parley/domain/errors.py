@@ -21,8 +21,6 @@ class Problem:
 class ParleyError(Exception):
     """Base of every expected failure. Carries one or more problems."""
 
-    summary = "error"
-
     def __init__(self, *problems: Problem) -> None:
         if not problems:
             raise ValueError("a ParleyError needs at least one problem")
@@ -39,29 +37,27 @@ class ParleyError(Exception):
 
 
 class InvalidRequest(ParleyError):
-    summary = "bad request"
+    """The request itself is wrong: a field, a header, the session it names (400)."""
 
 
 class Unauthenticated(ParleyError):
-    summary = "unauthorized"
+    """Missing or wrong credentials (401)."""
 
 
 class NotFound(ParleyError):
-    summary = "not found"
+    """What the request names does not exist, or is not the caller's to see (404)."""
 
 
 class Gone(ParleyError):
-    summary = "gone"
+    """What the request names has ended (410)."""
 
 
 class RuleViolation(ParleyError):
     """A well-formed request that the current state forbids."""
 
-    summary = "unprocessable entity"
-
 
 class RateLimited(ParleyError):
-    summary = "too many requests"
+    """Over a rate limit; ``retry_after`` seconds until a request would pass (429)."""
 
     def __init__(self, *problems: Problem, retry_after: int = 1) -> None:
         super().__init__(*problems)
@@ -69,7 +65,7 @@ class RateLimited(ParleyError):
 
 
 class Unavailable(ParleyError):
-    summary = "service unavailable"
+    """A dependency is failing; ``retry_after`` seconds until it is worth asking again (503)."""
 
     def __init__(self, *problems: Problem, retry_after: int = 1) -> None:
         super().__init__(*problems)
@@ -78,5 +74,3 @@ class Unavailable(ParleyError):
 
 class AlreadyExists(ParleyError):
     """A uniqueness rule was broken (duplicate email, org id, ...). Rendered as 422."""
-
-    summary = "unprocessable entity"

@@ -35,7 +35,6 @@ class EntityType(StrEnum):
 ENTITY_TYPE_OF: Final[dict[str, EntityType]] = {str(t): t for t in EntityType}
 
 # The entity types a user may name in the seed's messaging bodies.
-USER_ENTITY_TYPES: Final[tuple[str, ...]] = (EntityType.AGENT, EntityType.MONITOR, EntityType.SYSTEM)
 
 CHAT_TEXT_LIMIT: Final = 4096
 ENTITY_NAME_LIMIT: Final = 128
@@ -202,7 +201,7 @@ class Interaction:
         if user_id not in self.monitor_ids:
             self.monitor_ids.append(user_id)
 
-    def end(self, by: EntityType, reason: str, at: float, by_user: str | None = None) -> None:
+    def end(self, by: EntityType, reason: str, at: float) -> None:
         self.ensure_open()
         self.state = InteractionState.ENDED
         self.ended_at = at

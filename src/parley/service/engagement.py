@@ -14,7 +14,7 @@ from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine
 from parley.service.typing import Typing
 
-MAX_CONCURRENT_LIMIT = 50
+MAX_CONCURRENT_LIMIT = 50  # offers one user may hold at once (Ready.maxConcurrent)
 
 
 class Engagement:

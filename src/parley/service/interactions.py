@@ -54,9 +54,3 @@ class InteractionBook:
             # Another customer's interaction is indistinguishable from a missing one.
             raise NotFound.of("interactionId", "notFound", f"interaction {interaction_id} does not exist")
         return interaction
-
-    def find_open_by_contact_address(self, org_id: str, address: str) -> Interaction | None:
-        for (org, _), interaction in self._open.items():
-            if org == org_id and interaction.contact_address == address:
-                return interaction
-        return None

@@ -11,7 +11,15 @@ from typing import Any, Final, Protocol
 
 from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, Message
-from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
+from parley.domain.sms_records import (
+    DeliveryReport,
+    InboundSms,
+    OptChange,
+    OutboxState,
+    PartReport,
+    SmsNumber,
+    SmsOutbound,
+)
 from parley.domain.typing import TypingKey, Typist
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +254,17 @@ class SmsTransport(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class SmsWebhooks(Protocol):
+    """How the SMS gateway calls Parley back: two paths below ``PARLEY_SMS_WEBHOOK_URL``, and
+    what their query strings say (a wrong shared secret is refused, 401)."""
+
+    inbound_path: str
+    report_path: str
+
+    def inbound(self, query: str) -> InboundSms: ...
+    def report(self, query: str) -> DeliveryReport: ...
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import pytest
 
 from parley.adapters.bus.memory import MemoryEventEngine
 from parley.adapters.bus.redis import RedisEventEngine
-from parley.clock import FakeClock
 from parley.service.ports import EventEngine
+from tests.clock import FakeClock
 from tests.integration.bus.bus_helpers import REDIS_URL, MakeEngine, delete_prefix
 
 

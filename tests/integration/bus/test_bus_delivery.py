@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from parley.clock import FakeClock, iso
+from parley.clock import iso
 from parley.service.ports import Envelope, EventEngine, Reset
+from tests.clock import FakeClock
 from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
 

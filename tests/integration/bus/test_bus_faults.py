@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from parley.adapters.bus.redis import RedisEventEngine
-from parley.clock import FakeClock
 from parley.domain.errors import Unavailable
 from parley.service.ports import Envelope, Reset
+from tests.clock import FakeClock
 from tests.e2e.own_redis import OwnRedis, own_redis
 from tests.integration.bus.bus_helpers import stream_session
 

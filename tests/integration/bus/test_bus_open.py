@@ -7,7 +7,7 @@ import pytest
 from parley.adapters.bus import open_event_engine
 from parley.adapters.bus.memory import MemoryEventEngine
 from parley.adapters.bus.redis import RedisEventEngine
-from parley.clock import FakeClock
+from tests.clock import FakeClock
 
 
 async def test_the_url_scheme_picks_the_engine() -> None:

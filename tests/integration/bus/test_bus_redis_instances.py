@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from parley.clock import FakeClock
 from parley.domain.interactions import EntityType
 from parley.domain.typing import Typist
 from parley.service.ports import Envelope, SessionDropped
+from tests.clock import FakeClock
 from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
 # The engines ``make_engine`` builds in one test share one key prefix: they are instances of one deployment.

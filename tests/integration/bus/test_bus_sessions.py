@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from parley.clock import FakeClock
 from parley.service.ports import EventEngine, SessionDropped
+from tests.clock import FakeClock
 from tests.integration.bus.bus_helpers import MakeEngine, stream_session
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from parley.adapters.channels.kannel.fake_smsc import FakeSmscClient
 
 from parley.adapters.channels.kannel.config import KannelConfig
 from parley.adapters.channels.kannel.process import BEARERBOX, KannelProcess
 from parley.adapters.channels.kannel.transport import KannelSmsTransport
+from tests.integration.kannel.fake_smsc import FakeSmscClient
 
 from .webhook import WebhookRecorder
 

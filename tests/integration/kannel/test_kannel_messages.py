@@ -6,13 +6,13 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from parley.adapters.channels.kannel.fake_smsc import FakeMt, FakeSmscClient
 
 from parley.adapters.channels.kannel import SmsGatewayError
 from parley.adapters.channels.kannel.callbacks import parse_dlr, parse_mo
 from parley.adapters.channels.kannel.process import KannelProcess
 from parley.adapters.channels.kannel.transport import KannelSmsTransport
 from parley.domain.sms import plan_sms
+from tests.integration.kannel.fake_smsc import FakeMt, FakeSmscClient
 
 from .conftest import SECRET, needs_kannel
 from .webhook import WebhookRecorder

@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import pytest_asyncio
-from parley.adapters.channels.kannel.fake_smsc import FakeMt, FakeSmscClient
 
 from parley.adapters.channels.kannel.process import KannelProcess
 from parley.domain.sms import SmsEncoding, plan_sms
 from tests.e2e.server import Agent, Org, ServerProcess, free_port, start_server
+from tests.integration.kannel.fake_smsc import FakeMt, FakeSmscClient
 
 from .conftest import kannel_config, needs_kannel
 
