@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from parley.service.ports import Envelope, Reset
-from parley.streaming.wire import EventBatch, EventEnvelope, encode_batch, envelope, sse_frame
+from parley.streaming.schema import EventBatch, EventEnvelope
+from parley.streaming.wire import encode_batch, envelope, sse_frame
 
 PAYLOAD = {"interactionId": "int_1", "text": 'caf\u00e9 "quoted" \U0001f600', "sentTime": "2026-11-27T10:00:00.000Z"}
 

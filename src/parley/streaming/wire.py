@@ -8,25 +8,9 @@ import msgspec
 
 from parley.domain.events import RESET
 from parley.service.ports import Envelope, Reset
+from parley.streaming.schema import EventEnvelope
 
 _encoder: Final = msgspec.json.Encoder()
-
-
-class EventEnvelope(msgspec.Struct):
-    """An event as the API documents it (contract 4)."""
-
-    eventId: str
-    sequenceNumber: int
-    eventType: str
-    eventTime: str
-    payload: dict[str, Any]
-
-
-class EventBatch(msgspec.Struct):
-    """The answer to a long poll (contract 4)."""
-
-    sessionId: str
-    events: list[EventEnvelope]
 
 
 class _Encoded(msgspec.Struct):

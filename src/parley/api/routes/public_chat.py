@@ -31,8 +31,8 @@ from parley.service.messaging import Messaging
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
 from parley.service.webchat import WebChat
+from parley.streaming.schema import EventBatch
 from parley.streaming.websocket import WebSocketStream
-from parley.streaming.wire import EventBatch
 
 BASE: Final = ORG + "/publicChat"
 

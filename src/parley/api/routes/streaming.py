@@ -15,8 +15,8 @@ from parley.domain.errors import InvalidRequest
 from parley.service.accounts import Accounts
 from parley.service.ports import StreamSession
 from parley.service.streaming import Streaming
+from parley.streaming.schema import EventBatch
 from parley.streaming.websocket import WebSocketStream
-from parley.streaming.wire import EventBatch
 
 BASE: Final = ORG + "/streaming"
 SCOPE: Final = Scope.STREAMING.value
