@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from parley.api.gate import AgentCall, Gate
@@ -50,28 +51,15 @@ def routes(gate: Gate, accounts: Accounts) -> list[Route]:
         )
         return Response.json(user_record(user), 201)
 
+    route = partial(Route, path=PATH, tag="Provisioning", security=("bearer",), headers=("x-api-key",))
     return [
-        Route(
-            "GET",
-            PATH,
-            gate.agent(SCOPE, list_users),
-            "Find users",
-            "Provisioning",
-            response=UserList,
-            query=UserQuery,
-            security=("bearer",),
-            headers=("x-api-key",),
-        ),
-        Route(
+        route("GET", handler=gate.agent(SCOPE, list_users), summary="Find users", response=UserList, query=UserQuery),
+        route(
             "POST",
-            PATH,
-            gate.agent(SCOPE, create_user),
-            "Create a user",
-            "Provisioning",
+            handler=gate.agent(SCOPE, create_user),
+            summary="Create a user",
             body=CreateUser,
             response=UserRecord,
             status=201,
-            security=("bearer",),
-            headers=("x-api-key",),
         ),
     ]
