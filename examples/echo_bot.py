@@ -15,7 +15,16 @@ import asyncio
 import os
 import signal
 
-from parley_client import AsyncClient, DisconnectedEvent, OfferedEvent, TextEvent
+from parley_client import (
+    AsyncClient,
+    BaseEvent,
+    DisconnectedEvent,
+    Gone,
+    NotFound,
+    OfferedEvent,
+    TextEvent,
+    Unprocessable,
+)
 
 
 async def echo(client: AsyncClient, user: str, max_chats: int) -> None:
@@ -26,18 +35,25 @@ async def echo(client: AsyncClient, user: str, max_chats: int) -> None:
         await client.ready(max_concurrent=max_chats)
         print(f"echo bot ready as {user_id}", flush=True)
         async for event in client.events():
-            if isinstance(event, OfferedEvent):
-                await client.accept(event.payload.interaction_id, event.payload.ehub_session_id)
-                print(f"accepted {event.payload.interaction_id} from {event.payload.contact_name}", flush=True)
-            elif isinstance(event, TextEvent) and event.payload.entity_type == "Contact":
-                interaction = event.payload.interaction_id
-                async with client.typing(interaction, expires=2):  # the customer sees the bot typing
-                    await asyncio.sleep(0.2)
-                await client.send_text(interaction, f"You said: {event.payload.text}")
-            elif isinstance(event, DisconnectedEvent):
-                print(f"{event.payload.interaction_id} ended", flush=True)
+            try:
+                await answer(client, event)
+            except (Gone, NotFound, Unprocessable) as exc:  # that customer left, or the offer went elsewhere
+                print(f"skipped: {exc}", flush=True)  # the other chats are served on
     finally:
         await client.end_session()
+
+
+async def answer(client: AsyncClient, event: BaseEvent) -> None:
+    if isinstance(event, OfferedEvent):
+        await client.accept(event.payload.interaction_id, event.payload.ehub_session_id)
+        print(f"accepted {event.payload.interaction_id} from {event.payload.contact_name}", flush=True)
+    elif isinstance(event, TextEvent) and event.payload.entity_type == "Contact":
+        interaction = event.payload.interaction_id
+        async with client.typing(interaction, expires=2):  # the customer sees the bot typing
+            await asyncio.sleep(0.2)
+        await client.send_text(interaction, f"You said: {event.payload.text}")
+    elif isinstance(event, DisconnectedEvent):
+        print(f"{event.payload.interaction_id} ended", flush=True)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """The typing heartbeat: ``composing`` now and every ``expires - 1`` seconds until the block ends.
 
 The server expires a composing state on its own and says ``idle`` when the same sender's text
-arrives, so stopping the heartbeat is all it takes to stop typing.
+arrives, so stopping the heartbeat is all it takes to stop typing. Typing is a courtesy: a
+refusal (the chat ended: ``Gone``) stops the heartbeat and is kept in ``.error``, on entry as
+later, never raised into the block that was only saying "composing".
 """
 
 from __future__ import annotations
@@ -21,18 +23,27 @@ def interval_for(expires: int) -> float:
     return max(float(expires) - 1.0, MIN_INTERVAL)
 
 
-class Typing:
+class Heartbeat:
+    def __init__(self, expires: int) -> None:
+        self.interval = interval_for(expires)
+        self.error: ParleyError | None = None  # why the heartbeat stopped early, if it did
+
+
+class Typing(Heartbeat):
     """``with client.typing(interaction_id):`` in a blocking program (the beats run in a thread)."""
 
     def __init__(self, send: Callable[[], None], expires: int) -> None:
+        super().__init__(expires)
         self._send = send
-        self.interval = interval_for(expires)
-        self.error: ParleyError | None = None  # why the heartbeat stopped early, if it did
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._send()
+        try:
+            self._send()
+        except ParleyError as exc:
+            self.error = exc
+            return
         self._stopped.clear()
         self._thread = threading.Thread(target=self._beat, name="parley-typing", daemon=True)
         self._thread.start()
@@ -59,13 +70,12 @@ class Typing:
         self.stop()
 
 
-class AsyncTyping:
+class AsyncTyping(Heartbeat):
     """``async with client.typing(interaction_id):`` re-sends composing in a task."""
 
     def __init__(self, send: Callable[[], Awaitable[None]], expires: int) -> None:
+        super().__init__(expires)
         self._send = send
-        self.interval = interval_for(expires)
-        self.error: ParleyError | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -73,7 +83,11 @@ class AsyncTyping:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        await self._send()
+        try:
+            await self._send()
+        except ParleyError as exc:
+            self.error = exc
+            return
         self._task = asyncio.create_task(self._beat())
 
     async def stop(self) -> None:

@@ -180,3 +180,25 @@ def test_a_renewed_web_token_carries_on_the_chat_and_a_new_one_is_someone_else(o
 def test_there_is_no_web_token_to_renew_before_the_first(org: Org) -> None:
     with org.web_chat() as dora, pytest.raises(ValueError, match="no web token"):
         dora.renew_web_token()
+
+
+async def test_a_typing_heartbeat_for_a_chat_that_ended_keeps_the_error_instead_of_raising(org: Org) -> None:
+    ada = org.user("Ada")
+    async with org.async_client(entity_name="Ada") as agent, org.async_customer() as carla:
+        await agent.start_session(ada.user_id)
+        await agent.ready()
+        interaction = await carla.start_chat("Carla")
+        agent_events = agent.events(poll_timeout=2)
+        await agent.accept(interaction, (await next_of(agent_events, OfferedEvent)).payload.ehub_session_id)
+        await carla.disconnect()
+        await next_of(agent_events, DisconnectedEvent)
+
+        async with agent.typing(interaction) as typing:
+            pass
+        assert isinstance(typing.error, Gone) and not typing.running
+        with org.client() as blocking:
+            blocking.start_session(ada.user_id)
+            with blocking.typing(interaction) as blocking_typing:
+                pass
+            assert isinstance(blocking_typing.error, Gone)
+        await agent_events.aclose()
