@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -11,6 +10,7 @@ from parley_client import (
     AcceptCallTimeoutEvent,
     ActiveEvent,
     AsyncClient,
+    AsyncEventStream,
     AsyncTyping,
     BaseEvent,
     DisconnectedEvent,
@@ -75,7 +75,7 @@ class AgentApp(ChatApp):
         self.view.note("Ready: waiting for offers.")
         self.view.note(HELP)
 
-    def events(self) -> AsyncIterator[BaseEvent]:
+    def events(self) -> AsyncEventStream:
         return self.client.events(mode="poll")
 
     def typing(self) -> AsyncTyping | None:

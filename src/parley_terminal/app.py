@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 
-from parley_client import AsyncTyping, BaseEvent, ParleyError
+from parley_client import AsyncEventStream, AsyncTyping, BaseEvent, ParleyError
 from parley_terminal.screen import LineInput, Screen
 from parley_terminal.view import Conversation
 
@@ -30,7 +30,7 @@ class ChatApp:
     # -- to override -----------------------------------------------------------------------------
     async def start(self) -> None: ...
 
-    def events(self) -> AsyncIterator[BaseEvent]:
+    def events(self) -> AsyncEventStream:
         raise NotImplementedError
 
     async def handle(self, event: BaseEvent) -> None: ...
@@ -59,7 +59,7 @@ class ChatApp:
         except (ParleyError, LookupError) as exc:
             self.error(f"could not start: {exc}")
             return 1
-        lines = LineInput(self.screen, self._enqueue_line, self._enqueue_typing, self.quit)
+        lines = LineInput(self.screen, self._enqueue_line, self._enqueue_typing, self._enqueue_end)
         with lines.attached(loop):
             tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._work())]
             await self._done.wait()
@@ -74,8 +74,9 @@ class ChatApp:
 
     async def _pump(self) -> None:
         try:
-            async for event in self.events():
-                await self.handle(event)
+            async with self.events() as events:  # closed on quit too: no poll left running
+                async for event in events:
+                    await self.handle(event)
         except Exception as exc:  # the screen must say why it stops, whatever it was
             self.error(f"event stream failed: {exc}")
             self.quit(1)
@@ -90,6 +91,14 @@ class ChatApp:
 
     def _enqueue_line(self, line: str) -> None:
         self._jobs.put_nowait(lambda: self.command(line))
+
+    def _enqueue_end(self) -> None:
+        """The input ended (Ctrl-D, the end of a file): quit once the lines before it have run."""
+
+        async def end() -> None:
+            self.quit()
+
+        self._jobs.put_nowait(end)
 
     def _enqueue_typing(self, typing: bool) -> None:
         self._jobs.put_nowait(lambda: self._set_typing(typing))

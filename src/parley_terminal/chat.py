@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 
 from parley_client import (
     ActiveEvent,
+    AsyncEventStream,
     AsyncTyping,
     AsyncWebChatClient,
     BaseEvent,
@@ -35,7 +35,7 @@ class CustomerApp(ChatApp):
         self.view.note(f"Hello {self.name}. Waiting for an agent… (chat {interaction})", "bold")
         self.view.note(HELP)
 
-    def events(self) -> AsyncIterator[BaseEvent]:
+    def events(self) -> AsyncEventStream:
         return self.client.events(mode="poll")
 
     def typing(self) -> AsyncTyping | None:
@@ -55,7 +55,7 @@ class CustomerApp(ChatApp):
             self.view.url(event.payload, event.payload.entity_type == "Contact")
         elif isinstance(event, NotificationEvent) and event.payload.entity_type != "Contact":
             self.view.typing(event.payload)
-        elif isinstance(event, DisconnectedEvent):
+        elif isinstance(event, DisconnectedEvent) and not self.ended:
             self.ended = True
             who = "you" if event.payload.disconnected_by == "Contact" else "the agent"
             self.view.note(f"The chat was ended by {who}. Goodbye!", "bold")
@@ -66,9 +66,9 @@ class CustomerApp(ChatApp):
         if not line.startswith("/"):
             await self.client.send_text(line)
         elif name in ("/end", "/quit"):
+            self.ended = True  # what follows says goodbye, not the Disconnected event it causes
             with contextlib.suppress(Gone):
                 await self.client.disconnect()
-            self.ended = True
             self.view.note("You left the chat. Goodbye!", "bold")
             self.quit()
         elif name == "/url" and rest.strip():

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 import termios
+import threading
 import tty
 from collections.abc import Callable, Iterator
 from typing import TextIO
@@ -82,17 +83,39 @@ class LineInput:
         saved = termios.tcgetattr(fd) if self._keystrokes else None
         if saved is not None:
             tty.setcbreak(fd)
-        loop.add_reader(fd, self._readable, fd)
+        watched = self._watch(loop, fd)
         self.screen.redraw()
         try:
             yield
         finally:
-            loop.remove_reader(fd)
+            if watched:
+                loop.remove_reader(fd)
             if saved is not None:
                 termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
-    def _readable(self, fd: int) -> None:
-        data = os.read(fd, 1024)
+    def _watch(self, loop: asyncio.AbstractEventLoop, fd: int) -> bool:
+        """Read ``fd`` as it becomes readable; True when the loop watches it (and must stop watching).
+
+        A regular file or /dev/null cannot be watched (EPERM from epoll): a thread reads it instead.
+        """
+        try:
+            loop.add_reader(fd, lambda: self.received(os.read(fd, 1024)))
+            return True
+        except PermissionError:
+            threading.Thread(target=self._read_all, args=(loop, fd), name="parley-input", daemon=True).start()
+            return False
+
+    def _read_all(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        data = b"-"
+        while data:
+            data = os.read(fd, 1024)
+            try:
+                loop.call_soon_threadsafe(self.received, data)
+            except RuntimeError:  # the program has ended meanwhile
+                return
+
+    def received(self, data: bytes) -> None:
+        """Input arrived (empty: the input ended)."""
         if not data:
             self.on_end()
             return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+from pathlib import Path
 
 import pexpect
 
@@ -18,10 +20,10 @@ def shown(*parts: str) -> str:
     return STYLING.join(re.escape(part) for part in parts)
 
 
-def terminal(*args: str) -> pexpect.spawn[str]:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
-    for name in ("NO_COLOR", "PARLEY_URL", "PARLEY_ORG", "PARLEY_CLIENT_ID", "PARLEY_CLIENT_SECRET", "PARLEY_API_KEY"):
-        env.pop(name, None)
+def terminal(*args: str, env: dict[str, str] | None = None) -> pexpect.spawn[str]:
+    """``parley ARGS`` in a terminal, with no PARLEY_* variable but those of ``env``."""
+    mine = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_") and k != "NO_COLOR"}
+    env = {**mine, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40", **(env or {})}
     child = pexpect.spawn(PARLEY, list(args), env=env, encoding="utf-8", timeout=10, dimensions=(40, 140))
     return child
 
@@ -112,3 +114,57 @@ def test_an_agent_lists_the_users_and_transfers_a_chat_to_a_colleague(org: Org) 
         for child in (first, second):
             if child is not None:
                 child.close(force=True)
+
+
+def agent_terminal(org: Org, email: str) -> pexpect.spawn[str]:
+    credentials = ("--client-id", org.client_id, "--client-secret", org.client_secret, "--api-key", org.api_key)
+    return terminal("agent", "--url", org.url, "--org", org.org_id, "--user", email, *credentials)
+
+
+def test_an_agent_who_goes_ready_again_and_quits_leaves_without_a_traceback(org: Org) -> None:
+    ada = org.user("Ada", "Lovelace")
+    agent = agent_terminal(org, ada.email)
+    try:
+        agent.expect("waiting for offers")
+        agent.send("/ready\r")
+        agent.expect("Ready: waiting for offers")
+        agent.send("/quit\r")
+        agent.expect(pexpect.EOF)
+        said = str(agent.before)
+    finally:
+        agent.close(force=True)
+    assert "Task exception" not in said and "Traceback" not in said, said
+    assert agent.exitstatus == 0
+
+
+def test_a_customer_whose_input_is_a_file_chats_until_the_file_ends(org: Org, tmp_path: Path) -> None:
+    script = tmp_path / "lines.txt"
+    script.write_text("/help\n/end\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    with script.open() as stdin:
+        done = subprocess.run(
+            [PARLEY, "chat", "--url", org.url, "--org", org.org_id, "--name", "Erin"],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=20,
+        )
+    assert "Waiting for an agent" in done.stdout and "You left the chat" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "Errno" not in done.stdout + done.stderr
+
+
+def test_an_agent_takes_the_user_from_the_environment_and_the_secrets_from_files(org: Org, tmp_path: Path) -> None:
+    ada = org.user("Ada", "Lovelace")
+    (tmp_path / "secret").write_text(org.client_secret + "\n")
+    (tmp_path / "key").write_text(org.api_key)
+    env = {"PARLEY_URL": org.url, "PARLEY_ORG": org.org_id, "PARLEY_USER": ada.email}
+    env |= {"PARLEY_CLIENT_ID": org.client_id, "PARLEY_CLIENT_SECRET_FILE": str(tmp_path / "secret")}
+    agent = terminal("agent", "--api-key-file", str(tmp_path / "key"), env=env)
+    try:
+        agent.expect(f"Signed in to {org.org_id} as Ada")
+        agent.send("/quit\r")
+        agent.expect(pexpect.EOF)
+    finally:
+        agent.close(force=True)
+    assert agent.exitstatus == 0
