@@ -8,6 +8,9 @@ import pytest
 
 from parley_client import (
     ActiveEvent,
+    AsyncClient,
+    AsyncEventStream,
+    AsyncWebChatClient,
     BadRequest,
     DisconnectedEvent,
     Gone,
@@ -106,15 +109,21 @@ def test_the_blocking_clients_hold_a_conversation_too(org: Org) -> None:
         carla_events.close()
 
 
+async def chat_accepted(agent: AsyncClient, user_id: str, carla: AsyncWebChatClient) -> tuple[str, AsyncEventStream]:
+    """Carla's chat, accepted by ``agent`` as ``user_id``; the interaction id and the agent's events."""
+    await agent.start_session(user_id)
+    await agent.ready()
+    interaction = await carla.start_chat("Carla")
+    agent_events = agent.events(poll_timeout=2)
+    offer = await next_of(agent_events, OfferedEvent)
+    await agent.accept(interaction, offer.payload.ehub_session_id)
+    return interaction, agent_events
+
+
 async def test_the_typing_heartbeat_keeps_composing_alive_until_the_block_ends(org: Org) -> None:
     ada = org.user("Ada")
     async with org.async_client(entity_name="Ada") as agent, org.async_customer() as carla:
-        await agent.start_session(ada.user_id)
-        await agent.ready()
-        interaction = await carla.start_chat("Carla")
-        agent_events = agent.events(poll_timeout=2)
-        offer = await next_of(agent_events, OfferedEvent)
-        await agent.accept(interaction, offer.payload.ehub_session_id)
+        interaction, agent_events = await chat_accepted(agent, ada.user_id, carla)
         carla_events = carla.events(poll_timeout=2)
         await next_of(carla_events, ActiveEvent)
 
@@ -185,11 +194,7 @@ def test_there_is_no_web_token_to_renew_before_the_first(org: Org) -> None:
 async def test_a_typing_heartbeat_for_a_chat_that_ended_keeps_the_error_instead_of_raising(org: Org) -> None:
     ada = org.user("Ada")
     async with org.async_client(entity_name="Ada") as agent, org.async_customer() as carla:
-        await agent.start_session(ada.user_id)
-        await agent.ready()
-        interaction = await carla.start_chat("Carla")
-        agent_events = agent.events(poll_timeout=2)
-        await agent.accept(interaction, (await next_of(agent_events, OfferedEvent)).payload.ehub_session_id)
+        interaction, agent_events = await chat_accepted(agent, ada.user_id, carla)
         await carla.disconnect()
         await next_of(agent_events, DisconnectedEvent)
 
