@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.conftest import DESKTOP, MOBILE, Problems
 from tests.browser.helpers import Widget, accept_next_chat, agent_says, agent_types
 from tests.e2e.server import Org, ServerProcess, start_server
@@ -286,3 +291,72 @@ def test_a_chat_outlasts_its_first_web_token(
         shop.http.close()
         server.kill()
     assert problems.messages == []
+
+
+def test_the_demo_page_and_the_widget_pass_axe_core_in_every_phase(new_page: NewPage, shop: Org) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Lovelace"))
+    found: dict[str, list[str]] = {}
+    widget = open_demo(new_page, shop)
+    found["closed"] = axe_violations(widget.page)
+    widget.button("Open chat").click()
+    found["start form"] = axe_violations(widget.page)
+    widget.page.get_by_label("Your name").fill("Carla")
+    widget.button("Start chat").click()
+    expect(widget.status).to_contain_text("Waiting for an agent")
+    widget.send("Anyone there?")
+    found["waiting"] = axe_violations(widget.page)
+    interaction = accept_next_chat(ada)
+    agent_says(ada, interaction, "Hi Carla! See https://track.example/p/1")
+    agent_types(ada, interaction, expires_after=10)
+    expect(widget.typing).to_contain_text("Ada is typing")
+    found["conversation"] = axe_violations(widget.page)
+    widget.button("End chat").click()
+    found["confirm end"] = axe_violations(widget.page)
+    widget.page.get_by_role("group", name="End this chat?").get_by_role("button", name="End chat").click()
+    expect(widget.status).to_contain_text("Chat ended")
+    found["ended"] = axe_violations(widget.page)
+    phone = open_demo(new_page, shop, MOBILE)
+    phone.button("Open chat").click()
+    found["phone start form"] = axe_violations(phone.page)
+    blocking = [f"{phase}: {violation}" for phase, violations in found.items() for violation in violations]
+    assert blocking == [], "\n".join(blocking)
+
+
+@contextlib.contextmanager
+def site_serving(html: str) -> Iterator[str]:
+    """A web site of its own origin (another port) whose only page is ``html``; its address."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page) as site:
+        thread = threading.Thread(target=site.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{site.server_address[1]}/"
+        finally:
+            site.shutdown()
+
+
+def test_a_page_of_another_origin_embeds_the_widget_served_by_parley(new_page: NewPage, shop: Org) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Lovelace"))
+    embed = f'<script src="{shop.server.base_url}/static/widget.js" data-org-id="{shop.org_id}" defer></script>'
+    with site_serving(f"<!doctype html><html lang='en'><title>Shop</title><h1>Shop</h1>{embed}</html>") as site:
+        page = new_page()
+        page.goto(site)
+        widget = Widget(page)
+        widget.start_chat("Carla")  # web token, session and chat: CORS requests with a bearer token
+        interaction = accept_next_chat(ada)
+        agent_says(ada, interaction, "Hello from the other origin")
+        expect(widget.message("Hello from the other origin")).to_be_visible()
+        widget.send("Thanks")
+        assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Thanks"
