@@ -22,7 +22,7 @@ from parley_client._base import AsyncRunner
 from parley_client._events import BaseEvent, EventBatch
 from parley_client._exceptions import ParleyError, TransportError, error_from_response
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
-from parley_client._stream_common import PollBookkeeping, PollPlan, StreamCore, StreamOptions
+from parley_client._stream_common import PollPlan, StreamCore, StreamOptions
 from parley_client._tasks import cancel_and_wait
 
 
@@ -46,39 +46,28 @@ class AsyncFeed(Protocol):
     redelivers: bool
 
     async def open(self, after: int | None) -> None: ...
-    async def read(self) -> list[BaseEvent]: ...
+    async def read(self, after: int | None) -> list[BaseEvent]: ...
     async def ack(self, sequence_number: int) -> None: ...
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]: ...
     async def close(self) -> None: ...
 
 
-class AsyncPollFeed(PollBookkeeping):
+class AsyncPollFeed:
+    redelivers = True
+
     def __init__(self, host: AsyncHost, plan: PollPlan) -> None:
-        super().__init__(plan)
-        self.host = host
+        self.host, self.plan = host, plan
         self._pending: asyncio.Future[EventBatch] | None = None
 
     async def open(self, after: int | None) -> None:
-        span = self._replay_span(after)
-        if span is not None:
-            self._replayed = await self._replay(*span)
+        return None
 
-    async def read(self) -> list[BaseEvent]:
-        if self._replayed:
-            return self._take_replayed()
-        try:
-            return await self._poll()
-        except BaseException:
-            self._poll_lost()
-            raise
-
-    async def _poll(self) -> list[BaseEvent]:
+    async def read(self, after: int | None) -> list[BaseEvent]:
         # A poll the consumer stopped waiting for (a timeout around the loop) keeps running,
         # and the next read collects its answer.
         if self._pending is None:
-            self._pending = asyncio.ensure_future(
-                self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout)
-            )
+            poll = self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout, after=after)
+            self._pending = asyncio.ensure_future(poll)
         pending = self._pending
         try:
             batch = await asyncio.shield(pending)
@@ -91,20 +80,8 @@ class AsyncPollFeed(PollBookkeeping):
         await self.host.acknowledge(sequence_number)
 
     async def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        return await self._replay(after, until) + rest
-
-    async def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
-        sse = AsyncSSEFeed(self.host, common.replay_timeout(until))
-        replay: list[BaseEvent] = []
-        try:
-            await sse.open(after)
-            while not common.replay_complete(replay, until):
-                replay.extend(await sse.read())
-        except httpx.TimeoutException:
-            pass
-        finally:
-            await sse.close()
-        return replay
+        timeout = common.RECOVERY_POLL_TIMEOUT
+        return (await self.host.poll(max_events=self.plan.max_events, timeout=timeout, after=after)).events
 
     async def close(self) -> None:
         pending, self._pending = self._pending, None
@@ -129,7 +106,7 @@ class AsyncSSEFeed:
             raise error_from_response(response)
         self._response, self._lines = response, response.aiter_lines()
 
-    async def read(self) -> list[BaseEvent]:
+    async def read(self, after: int | None = None) -> list[BaseEvent]:
         assert self._lines is not None
         decoder = SSEDecoder()
         async for line in self._lines:
@@ -178,7 +155,7 @@ class AsyncWebSocketFeed:
         except ConnectionClosed as exc:
             raise common.closed_error(exc) from None
 
-    async def read(self) -> list[BaseEvent]:
+    async def read(self, after: int | None = None) -> list[BaseEvent]:
         assert self._ws is not None
         try:
             return common.frame_events(await self._ws.recv())
@@ -232,7 +209,7 @@ class AsyncEventStream:
         if (due := state.ack_due()) is not None:
             await self._feed.ack(due)
             state.acked = due
-        events = await self._feed.read()
+        events = await self._feed.read(state.last)
         gap = core.batch(events)
         if gap is not None:
             core.recovered(await self._feed.recover(*gap))

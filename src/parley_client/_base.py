@@ -94,7 +94,7 @@ class BaseClient(Generic[Transport]):
         raise NotImplementedError
 
     def _stream_plan(self, options: StreamOptions) -> StreamPlan:
-        """How a new event stream starts: its feed, where it resumes, what it replays first."""
+        """How a new event stream starts: its feed and where it resumes."""
         mode = options.get("mode", "poll")
         if mode not in STREAM_MODES:
             raise ValueError(f"mode must be one of {', '.join(STREAM_MODES)}")
@@ -111,11 +111,7 @@ class BaseClient(Generic[Transport]):
             max_reconnects=options.get("max_reconnects", 10),
             backoff=self.retries,
         )
-        # A stream resuming at a given point replays until quiet; one that follows an earlier stream
-        # replays what that one received but never handed out.
-        upto = None if resume_after is not None or position is None else position.first_replay()
-        replay = resume_after is not None or upto is not None
-        poll = PollPlan(options.get("max_events", 100), options.get("poll_timeout", 30), replay, upto)
+        poll = PollPlan(options.get("max_events", 100), options.get("poll_timeout", 30))
         return StreamPlan(mode, poll, state)
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:

@@ -31,12 +31,7 @@ class SessionPosition:
     """How far a client's streams got in its session (kept for sessions without acknowledgement,
     where the server hands each event out once: a new stream resumes where the last one stopped)."""
 
-    received: int = 0  # highest sequence number a stream received
     handed: int = 0  # highest sequence number a stream handed to its consumer
-
-    def first_replay(self) -> int | None:
-        """Up to where a new stream must replay what an earlier one received but never handed out."""
-        return self.received if self.received > self.handed else None
 
 
 @dataclass(slots=True)
@@ -65,8 +60,6 @@ class StreamState:
                     result.gap_at = index
                     return result
                 self.last = seq
-                if self.position is not None:
-                    self.position.received = max(self.position.received, seq)
             self.buffer.append(event)
             result.count += 1
         return result

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 # The server sends an SSE keep-alive every 15 s: three missed ones mean the connection is dead.
 SSE_TIMEOUT = httpx.Timeout(10.0, read=45.0)
 WS_OPEN_TIMEOUT = 10.0
-RECOVERY_TIMEOUT = httpx.Timeout(10.0)  # how long known missing events may take to replay over SSE
-REPLAY_TIMEOUT = httpx.Timeout(10.0, read=1.0)  # a replay of unknown length ends when it falls quiet
 REFUSALS = (4400, 4401)
 WS_OPEN_FAILURES = (InvalidStatus, OSError, TimeoutError, WebSocketException)
 
@@ -48,8 +46,6 @@ class StreamOptions(TypedDict, total=False):
 class PollPlan:
     max_events: int
     timeout: int
-    replay: bool = False  # replay over SSE before the first poll
-    replay_to: int | None = None  # up to this sequence number; None: until the replay falls quiet
 
 
 @dataclass(slots=True)
@@ -60,40 +56,9 @@ class StreamPlan:
 
 
 # -- long poll ----------------------------------------------------------------------------------
-class PollBookkeeping:
-    """Long polls. The server hands an event out once, so after a broken poll, or when resuming,
-    what it retained after the last sequence number is replayed over SSE before polling again."""
-
-    redelivers = True
-
-    def __init__(self, plan: PollPlan) -> None:
-        self.plan = plan
-        self._replay_next, self._replay_to = plan.replay, plan.replay_to
-        self._replayed: list[BaseEvent] = []
-
-    def _replay_span(self, after: int | None) -> tuple[int, int | None] | None:
-        """What opening after ``after`` must replay first (after, until), if anything."""
-        span = None
-        if after is not None and self._replay_next:
-            span = after, None if self._replay_to is None else self._replay_to + 1
-        self._replay_next, self._replay_to = False, None
-        return span
-
-    def _take_replayed(self) -> list[BaseEvent]:
-        replayed, self._replayed = self._replayed, []
-        return replayed
-
-    def _poll_lost(self) -> None:
-        self._replay_next = True  # its answer may have been lost on the way
-
-
-def replay_timeout(until: int | None) -> httpx.Timeout:
-    return REPLAY_TIMEOUT if until is None else RECOVERY_TIMEOUT
-
-
-def replay_complete(replay: list[BaseEvent], until: int | None) -> bool:
-    """A replay up to ``until`` (exclusive) ends there; one of unknown end only by falling quiet."""
-    return until is not None and bool(replay) and replay[-1].sequence_number >= until - 1
+# Each poll asks for the events after the last sequence number the stream holds (``?after=N``), so a
+# poll whose answer was lost, a gap, or a new stream of the same client is answered again from there.
+RECOVERY_POLL_TIMEOUT = 0  # a gap is filled from what the server retains: no need to wait
 
 
 # -- Server-Sent Events -------------------------------------------------------------------------

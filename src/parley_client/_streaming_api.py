@@ -14,13 +14,20 @@ if TYPE_CHECKING:
 POLL_MARGIN = 10.0  # seconds a long poll's HTTP timeout exceeds its server-side timeout
 
 
-def poll(c: BaseClient[Any], *, max_events: int = 1, timeout: int = 30) -> Call[EventBatch]:
-    """One long poll: up to ``max_events`` events, waiting at most ``timeout`` seconds for the first."""
+def poll(c: BaseClient[Any], *, max_events: int = 1, timeout: int = 30, after: int | None = None) -> Call[EventBatch]:
+    """One long poll: up to ``max_events`` events, waiting at most ``timeout`` seconds for the first.
+
+    With ``after`` the events after that sequence number the server still retains (a
+    ``ResetEvent`` first if some are gone), so a poll whose answer was lost can be asked again.
+    """
+    params = {"maxEvents": max_events, "timeout": timeout}
+    if after is not None:
+        params["after"] = after
     return Call(
         "GET",
         f"{c.streaming_path}/events",
         lambda r: decode_batch(r.content),
-        params={"maxEvents": max_events, "timeout": timeout},
+        params=params,
         session=True,
         timeout=timeout + POLL_MARGIN,
         repeat_after_loss=False,

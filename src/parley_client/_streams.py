@@ -21,7 +21,7 @@ from parley_client._base import SyncRunner
 from parley_client._events import BaseEvent
 from parley_client._exceptions import ParleyError, TransportError, error_from_response
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
-from parley_client._stream_common import PollBookkeeping, PollPlan, StreamCore, StreamOptions
+from parley_client._stream_common import PollPlan, StreamCore, StreamOptions
 
 
 class SyncHost(SyncRunner):
@@ -48,50 +48,30 @@ class SyncFeed(Protocol):
     redelivers: bool
 
     def open(self, after: int | None) -> None: ...
-    def read(self) -> list[BaseEvent]: ...
+    def read(self, after: int | None) -> list[BaseEvent]: ...
     def ack(self, sequence_number: int) -> None: ...
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]: ...
     def close(self) -> None: ...
 
 
-class PollFeed(PollBookkeeping):
+class PollFeed:
+    redelivers = True
+
     def __init__(self, host: SyncHost, plan: PollPlan) -> None:
-        super().__init__(plan)
-        self.host = host
+        self.host, self.plan = host, plan
 
     def open(self, after: int | None) -> None:
-        span = self._replay_span(after)
-        if span is not None:
-            self._replayed = self._replay(*span)
+        return None
 
-    def read(self) -> list[BaseEvent]:
-        if self._replayed:
-            return self._take_replayed()
-        try:
-            return self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout).events
-        except BaseException:
-            self._poll_lost()
-            raise
+    def read(self, after: int | None) -> list[BaseEvent]:
+        return self.host.poll(max_events=self.plan.max_events, timeout=self.plan.timeout, after=after).events
 
     def ack(self, sequence_number: int) -> None:
         self.host.acknowledge(sequence_number)
 
     def recover(self, after: int, until: int, rest: list[BaseEvent]) -> list[BaseEvent]:
-        return self._replay(after, until) + rest
-
-    def _replay(self, after: int, until: int | None) -> list[BaseEvent]:
-        """Retained events after ``after``: up to ``until``, or (unknown end) until the stream falls quiet."""
-        sse = SSEFeed(self.host, common.replay_timeout(until))
-        replay: list[BaseEvent] = []
-        try:
-            sse.open(after)
-            while not common.replay_complete(replay, until):
-                replay.extend(sse.read())
-        except httpx.TimeoutException:
-            pass  # quiet: nothing more was retained
-        finally:
-            sse.close()
-        return replay
+        timeout = common.RECOVERY_POLL_TIMEOUT
+        return self.host.poll(max_events=self.plan.max_events, timeout=timeout, after=after).events
 
     def close(self) -> None:
         return None
@@ -115,7 +95,7 @@ class SSEFeed:
             raise error_from_response(response)
         self._response, self._lines = response, response.iter_lines()
 
-    def read(self) -> list[BaseEvent]:
+    def read(self, after: int | None = None) -> list[BaseEvent]:
         assert self._lines is not None
         decoder = SSEDecoder()
         for line in self._lines:
@@ -166,7 +146,7 @@ class WebSocketFeed:
         except ConnectionClosed as exc:
             raise common.closed_error(exc) from None
 
-    def read(self) -> list[BaseEvent]:
+    def read(self, after: int | None = None) -> list[BaseEvent]:
         assert self._ws is not None
         try:
             return common.frame_events(self._ws.recv())
@@ -225,7 +205,7 @@ class EventStream:
         if (due := state.ack_due()) is not None:
             self._feed.ack(due)
             state.acked = due
-        events = self._feed.read()
+        events = self._feed.read(state.last)
         gap = core.batch(events)
         if gap is not None:
             core.recovered(self._feed.recover(*gap))

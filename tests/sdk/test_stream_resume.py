@@ -70,12 +70,12 @@ async def test_a_cut_connection_is_resumed_without_loss_or_repeats(org: Org, mod
     assert proxy.cuts >= 2
 
 
-async def test_a_lost_long_poll_answer_is_replayed(org: Org) -> None:
-    polls: list[int] = []
+async def test_a_lost_long_poll_answer_is_asked_again_after_the_last_sequence_number(org: Org) -> None:
+    polls: list[httpx.URL] = []
 
     def lose_the_first_answer_with_texts(request: httpx.Request) -> bool:
-        if request.url.path.endswith("/streaming/events") and armed:
-            polls.append(1)
+        if "/streaming/events" in request.url.path and armed:
+            polls.append(request.url)
             return len(polls) == 1
         return False
 
@@ -92,6 +92,9 @@ async def test_a_lost_long_poll_answer_is_replayed(org: Org) -> None:
         await carla.aclose()
     assert len(transport.lost) == 1
     assert [e.payload.text for e in got] == ["text 1", "text 2", "text 3"]
+    # the same cursor again (?after=N), not a replay over Server-Sent Events
+    assert all(url.path.endswith("/streaming/events") for url in polls)
+    assert polls[0].params["after"] == polls[1].params["after"]
 
 
 async def test_a_gap_in_long_polls_is_filled_from_what_the_server_retains(org: Org) -> None:
