@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -23,6 +24,7 @@ from parley_client._models import (
     Empty,
     Session,
     StartChat,
+    Transcript,
     WebToken,
 )
 
@@ -119,6 +121,12 @@ class CustomerBase(BaseClient[Transport]):
         """Say the customer is composing for the next ``expires`` seconds; see also ``typing()``."""
         body = ContactNotification(interaction_id=self._interaction(interaction_id), expires_after_seconds=expires)
         return Call("POST", f"{self.prefix}/publicChat/messaging/notification", no_content, body=body, session=True)
+
+    @operation
+    def transcript(self, *, interaction_id: str | None = None) -> Call[Transcript]:
+        """The chat so far, as the customer sees it (supervisors' whispers left out)."""
+        path = f"{self.prefix}/publicChat/interactions/{quote(self._interaction(interaction_id), safe='')}/transcript"
+        return Call("GET", path, model(Transcript), session=True)
 
     @operation
     def disconnect(self, *, interaction_id: str | None = None) -> Call[None]:

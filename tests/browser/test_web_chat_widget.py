@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.accessibility import axe_violations
 from tests.browser.conftest import DESKTOP, MOBILE, Problems
@@ -216,11 +217,42 @@ def test_long_poll_transport_carries_a_chat(new_page: NewPage, shop: Org, proble
     assert problems.messages == []
 
 
+def test_a_long_poll_answer_lost_on_the_way_is_asked_again_from_the_last_event(new_page: NewPage, shop: Org) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Poll"))
+    page = new_page(DESKTOP)
+    base = shop.server.base_url
+    html = (
+        "<!doctype html><html lang='en'><head><title>Poll</title></head><body><h1>Shop</h1>"
+        f"<script src='/static/widget.js' data-org-id='{shop.org_id}' data-transport='poll'></script></body></html>"
+    )
+    lost: list[str] = []
+
+    def lose_the_answer_with_the_text(route: Route) -> None:
+        answer = route.fetch()  # the server hands the events out, then the answer never arrives
+        if "Lost on the way" in answer.text() and not lost:
+            lost.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=answer)
+
+    page.route(f"{base}/poll-page", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.route(re.compile(r"/publicChat/streaming/events\?"), lose_the_answer_with_the_text)
+    page.goto(f"{base}/poll-page")
+    widget = Widget(page)
+    widget.start_chat("Polly")
+    interaction = accept_next_chat(ada)
+    expect(widget.status).to_contain_text("Connected")
+    agent_says(ada, interaction, "Lost on the way")
+    expect(widget.message("Lost on the way")).to_be_visible()
+    assert lost and "after=" in lost[0]
+
+
 def test_chat_survives_a_server_crash_and_restart(
     new_page: NewPage, tmp_path: Path, browser_server_env: dict[str, str], problems: Problems
 ) -> None:
-    # The in-process event engine forgets every streaming session on restart: the widget's
-    # session answers invalidSession and the widget opens another for the same interaction.
+    # The in-process event engine forgets every streaming session on restart (as Redis without
+    # persistence does): the widget's session answers invalidSession, the widget opens another for
+    # the same interaction and catches up from its transcript.
     first = start_server(tmp_path / "data", browser_server_env)
     port = int(first.base_url.rsplit(":", 1)[1])
     creds = first.bootstrap("restart")
@@ -237,14 +269,18 @@ def test_chat_survives_a_server_crash_and_restart(
 
         first.kill()  # a crash; SIGTERM does not stop a server that holds an open event stream
         expect(widget.status).to_contain_text("Reconnecting")
+        widget.page.context.set_offline(True)  # the widget comes back only after the agent has spoken
         second = start_server(tmp_path / "data", browser_server_env, port=port)
-        expect(widget.status).to_contain_text("Connected", timeout=20_000)
         ada = shop.agent(ada_id)
+        agent_says(ada, interaction, "While you were away")  # no session of the widget holds this
+        widget.page.context.set_offline(False)
+        expect(widget.status).to_contain_text("Connected", timeout=20_000)
+        expect(widget.message("While you were away")).to_be_visible()  # caught up from the transcript
         agent_says(ada, interaction, "After the restart")
         expect(widget.message("After the restart")).to_be_visible()
         widget.send("Still here")
         assert ada.wait_for("messaging.Text", entityType="Contact")["payload"]["text"] == "Still here"
-        assert widget.bubbles() == ["Before the restart", "After the restart", "Still here"]
+        assert widget.bubbles() == ["Before the restart", "While you were away", "After the restart", "Still here"]
     finally:
         shop.http.close()
         for server in (first, second):

@@ -207,3 +207,24 @@ async def test_a_typing_heartbeat_for_a_chat_that_ended_keeps_the_error_instead_
                 pass
             assert isinstance(blocking_typing.error, Gone)
         await agent_events.aclose()
+
+
+def test_a_customer_reads_the_transcript_of_their_own_chat_without_whispers(org: Org) -> None:
+    sam, sue = org.user("Sam"), org.user("Sue", roles=["agent", "supervisor"])
+    with org.client(entity_name="Sam") as agent, org.client() as supervisor, org.web_chat() as dora:
+        agent.start_session(sam.user_id)
+        agent.ready()
+        interaction = dora.start_chat("Dora")
+        with agent.events(poll_timeout=2) as agent_events:
+            agent.accept(interaction, next_of_sync(agent_events, OfferedEvent).payload.ehub_session_id)
+        supervisor.start_session(sue.user_id)
+        supervisor.monitor(interaction)
+        first = agent.send_text(interaction, "Hello Dora")
+        supervisor.send_text(interaction, "psst, offer a voucher", entity_type="Monitor")
+        second = dora.send_text("Hi Sam")
+        transcript = dora.transcript()
+        assert [(m.message_id, m.text) for m in transcript.messages] == [(first, "Hello Dora"), (second, "Hi Sam")]
+        with org.web_chat() as stranger:
+            stranger.start_chat("Eve")
+            with pytest.raises(NotFound):
+                stranger.transcript(interaction_id=interaction)

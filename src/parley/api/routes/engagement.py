@@ -52,6 +52,16 @@ def transcript_entry(m: Message) -> dict[str, Any]:
     return entry
 
 
+def transcript_answer(interaction: Interaction, messages: list[Message]) -> Response:
+    return Response.json(
+        {
+            "interactionId": interaction.interaction_id,
+            "channelType": interaction.channel_type.value,
+            "messages": [transcript_entry(m) for m in messages],
+        }
+    )
+
+
 def interaction_record(i: Interaction) -> dict[str, Any]:
     record: dict[str, Any] = {
         "interactionId": i.interaction_id,
@@ -153,13 +163,7 @@ def routes(
         interaction, messages = await messaging.transcript(
             call.principal.org_id, call.request.path_params["interactionId"]
         )
-        return Response.json(
-            {
-                "interactionId": interaction.interaction_id,
-                "channelType": interaction.channel_type.value,
-                "messages": [transcript_entry(m) for m in messages],
-            }
-        )
+        return transcript_answer(interaction, messages)
 
     async def list_interactions(call: AgentCall) -> Response:
         user = await session_owner(call)

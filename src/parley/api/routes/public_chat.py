@@ -10,6 +10,7 @@ from parley.api.http import Request, Response, Route
 from parley.api.idempotency import posted
 from parley.api.openapi import ANONYMOUS
 from parley.api.routes.common import ORG, json_body, long_poll, optional_json_body, refusal, sse
+from parley.api.routes.engagement import transcript_answer
 from parley.api.schemas import (
     ChatStarted,
     ContactDisconnect,
@@ -20,6 +21,7 @@ from parley.api.schemas import (
     EventQuery,
     PublicSessionInfo,
     StartChat,
+    Transcript,
     WebTokenResponse,
 )
 from parley.clock import iso
@@ -111,6 +113,13 @@ def routes(
         await engagement.end(interaction, EntityType.CONTACT, "contactDisconnected")
         return Response(202)
 
+    async def transcript(call: ContactCall) -> Response:
+        await session_of(call)
+        interaction_id = call.request.path_params["interactionId"]
+        interaction = await book.get_for_contact(call.org_id, interaction_id, call.contact_id)
+        _, messages = await messaging.transcript(call.org_id, interaction.interaction_id)
+        return transcript_answer(interaction, [m for m in messages if not m.is_whisper])  # whispers stay with agents
+
     async def authorize_ws(headers: dict[str, str], org_id: str) -> StreamSession:
         contact_id = gate.customers.contact_id(org_id, headers)
         return await streaming.require(org_id, headers.get("via-client-sessionid"), contact_owner(contact_id))
@@ -194,6 +203,14 @@ def routes(
             body=ContactNotification,
         ),
         r("POST", "/messaging/disconnect", disconnect, "End the chat", body=ContactDisconnect),
+        r(
+            "GET",
+            "/interactions/{interactionId}/transcript",
+            transcript,
+            "The customer's chat so far (without supervisors' whispers), to catch up after a lost session",
+            response=Transcript,
+            status=200,
+        ),
     ]
     ws_handler: Any = websocket  # WebSocket routes take the raw ASGI triple, not a Request
     ws = [Route("GET", BASE + "/streaming/ws", ws_handler, "The customer's events over a WebSocket", "Public Chat")]

@@ -65,6 +65,7 @@
       expiry: 0,
       sessionId: "",
       lastSeq: 0,
+      catchUp: false, // read the transcript once the session that replaces a lost one is open
       interactionId: "",
       phase: "new", // new | waiting | active | ended
       name: "",
@@ -247,7 +248,7 @@
   }
 
   function ensureSession() {
-    if (state.sessionId) return Promise.resolve();
+    if (state.sessionId) return state.catchUp ? catchUp() : Promise.resolve();
     if (!pendingSession) {
       pendingSession = request("POST", "/publicChat/streaming/session", { body: {}, session: false })
         .then(function (res) { return res.json(); })
@@ -255,10 +256,48 @@
           state.sessionId = body.sessionId;
           state.lastSeq = 0; // sequence numbers are per session
           save();
+          return state.catchUp ? catchUp() : null;
         })
         .finally(function () { pendingSession = null; });
     }
     return pendingSession;
+  }
+
+  // A lost session (idle too long, or the server lost its sessions, e.g. Redis restarted without
+  // persistence) took with it whatever it had not handed out yet. Once the new session is open
+  // (it gets everything from now on), the chat's transcript brings what came in between; what is
+  // already shown is known by its message id, so nothing appears twice.
+  function sessionLost() {
+    state.sessionId = "";
+    state.catchUp = true;
+    save();
+  }
+
+  var pendingCatchUp = null;
+
+  function catchUp() {
+    if (!state.interactionId) {
+      state.catchUp = false;
+      return Promise.resolve();
+    }
+    if (!pendingCatchUp) {
+      var path = "/publicChat/interactions/" + encodeURIComponent(state.interactionId) + "/transcript";
+      pendingCatchUp = request("GET", path, {})
+        .then(function (res) { return res.json(); })
+        .then(function (body) {
+          state.catchUp = false;
+          (body.messages || []).forEach(function (m) {
+            if (state.phase === "waiting" && m.entityType === "Agent") {
+              handleEvent("engagementCenter.Active", { entityName: m.entityName, entityType: "Agent" }, "");
+            }
+            var p = Object.assign({ interactionId: state.interactionId }, m);
+            handleEvent(typeof m.url === "string" ? "messaging.Url" : "messaging.Text", p, m.sentTime);
+          });
+          save();
+        })
+        .finally(function () { pendingCatchUp = null; });
+    }
+    return pendingCatchUp;
   }
 
   // A POST that is retried on network errors, 429 and 5xx (with the same Idempotency-Key, so
@@ -270,8 +309,7 @@
         .then(function () { return request("POST", path, { body: body, idempotencyKey: key }); })
         .catch(function (err) {
           if (err instanceof ApiError && err.status === 400 && SESSION_GONE[err.reason]) {
-            state.sessionId = "";
-            save();
+            sessionLost();
           } else if (!isTransient(err) || disposed) {
             throw err;
           }
@@ -775,7 +813,8 @@
 
   function pollOnce(signal) {
     // Until a poll has come back the connection is unproven: ask for an answer at once.
-    var query = "?maxEvents=100&timeout=" + (connection === "connected" ? POLL_TIMEOUT : 0);
+    // After the last event shown: a poll whose answer was lost is simply asked again.
+    var query = "?maxEvents=100&after=" + state.lastSeq + "&timeout=" + (connection === "connected" ? POLL_TIMEOUT : 0);
     return request("GET", "/publicChat/streaming/events" + query, { signal: signal })
       .then(function (res) { return res.json(); })
       .then(function (body) {
@@ -810,8 +849,7 @@
             // Dropped (idle too long, or the server restarted): open another at once; the
             // server answered, so earlier network failures do not count. Only a session that
             // is refused again and again backs off.
-            state.sessionId = "";
-            save();
+            sessionLost();
             setConnection("reconnecting");
             retries = 0;
             return sleep(sessionResets++ ? backoff(sessionResets) : 0);
