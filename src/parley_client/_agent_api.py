@@ -173,6 +173,15 @@ class AgentBase(BaseClient[Transport]):
         return Call("POST", f"{self.prefix}/streaming/session", decode, body=body)
 
     @operation
+    def _reopen_session(self) -> Call[Session]:
+        """A session like the one the server lost: the same user, inactivity delay and acknowledgement."""
+        lost, user_id = self.session, self.user_id
+        if lost is None or user_id is None:
+            raise RuntimeError("no session to replace: call start_session(user_id) first")
+        delay, ack = lost.inactivity_delay, lost.require_acknowledgement
+        return type(self).start_session.build(self, user_id, inactivity_delay=delay, require_acknowledgement=ack)
+
+    @operation
     def end_session(self) -> Call[None]:
         """End the streaming session (the user becomes notReady when it was their last one)."""
 

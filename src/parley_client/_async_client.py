@@ -12,6 +12,7 @@ import httpx
 
 from parley_client._agent_api import AgentBase, TypingOptions
 from parley_client._async_streams import AsyncHost
+from parley_client._models import Transcript
 from parley_client._typing import AsyncTyping
 from parley_client._webchat_api import CustomerBase
 
@@ -25,6 +26,10 @@ class AsyncClient(AgentBase[httpx.AsyncBaseTransport], AsyncHost):
 
     async def _ws_headers(self, refresh: bool) -> dict[str, str]:
         return self._ws_credentials(await self._token_source(refresh).aget_token(self._http))
+
+    async def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        await self._reopen_session()
+        return [await self.transcript(chat) for chat in sorted(chats)]
 
 
 class AsyncWebChatClient(CustomerBase[httpx.AsyncBaseTransport], AsyncHost):
@@ -46,3 +51,7 @@ class AsyncWebChatClient(CustomerBase[httpx.AsyncBaseTransport], AsyncHost):
 
     async def _ws_headers(self, refresh: bool) -> dict[str, str]:
         return self._ws_credentials()
+
+    async def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        await self.start_session()
+        return [await self.transcript(chat) for chat in sorted(chats)]

@@ -21,6 +21,7 @@ from parley_client import _stream_common as common
 from parley_client._base import AsyncRunner
 from parley_client._events import BaseEvent, EventBatch
 from parley_client._exceptions import ParleyError, TransportError, error_from_response
+from parley_client._models import Transcript
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
 from parley_client._stream_common import PollPlan, StreamCore, StreamOptions
 from parley_client._tasks import cancel_and_wait
@@ -32,14 +33,17 @@ class AsyncHost(AsyncRunner):
     async def _ws_headers(self, refresh: bool) -> dict[str, str]:
         raise NotImplementedError
 
+    async def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        raise NotImplementedError
+
     def events(self, **options: Unpack[StreamOptions]) -> AsyncEventStream:
         """The session's events, in order and each once, reconnecting and resuming as needed
         (options: ``StreamOptions``)."""
         plan = self._stream_plan(options)
         if plan.mode == "poll":
-            return AsyncEventStream(AsyncPollFeed(self, plan.poll), StreamCore(plan.state))
+            return AsyncEventStream(AsyncPollFeed(self, plan.poll), StreamCore(plan.state), self)
         feed = AsyncSSEFeed(self) if plan.mode == "sse" else AsyncWebSocketFeed(self)
-        return AsyncEventStream(feed, StreamCore(plan.state))
+        return AsyncEventStream(feed, StreamCore(plan.state), self)
 
 
 class AsyncFeed(Protocol):
@@ -182,8 +186,8 @@ class AsyncEventStream:
     """``EventStream`` for asyncio: events in order, each once, across reconnects; ``last_sequence``
     is where to resume later. Leaving ``async with`` by an exception acknowledges nothing."""
 
-    def __init__(self, feed: AsyncFeed, core: StreamCore) -> None:
-        self._feed, self._core = feed, core
+    def __init__(self, feed: AsyncFeed, core: StreamCore, host: AsyncHost) -> None:
+        self._feed, self._core, self._host = feed, core, host
 
     @property
     def last_sequence(self) -> int | None:
@@ -198,7 +202,12 @@ class AsyncEventStream:
                 await self._step()
             except Exception as exc:
                 await self._drop()
-                await asyncio.sleep(self._core.failed(exc))
+                if self._core.renews(exc):
+                    chats = self._core.catch_up.chats | self._host._known_chats()
+                    missed = self._core.catch_up.missed(await self._host._renew_session(chats))
+                    self._core.renewed(self._host._position, missed)
+                else:
+                    await asyncio.sleep(self._core.failed(exc))
         return event
 
     async def _step(self) -> None:

@@ -71,6 +71,10 @@ class BaseClient(Generic[Transport]):
         """How requests authenticate (the agent's credentials, the customer's web token)."""
         return None
 
+    def _known_chats(self) -> set[str]:
+        """Chats to catch up on after a lost session besides those its streams showed."""
+        return set()
+
     poll = operation(streaming.poll)
     acknowledge = operation(streaming.acknowledge)
 

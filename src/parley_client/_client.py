@@ -11,6 +11,7 @@ from typing import Any, Unpack
 import httpx
 
 from parley_client._agent_api import AgentBase, TypingOptions
+from parley_client._models import Transcript
 from parley_client._streams import SyncHost
 from parley_client._typing import Typing
 from parley_client._webchat_api import CustomerBase
@@ -30,6 +31,10 @@ class Client(AgentBase[httpx.BaseTransport], SyncHost):
 
     def _ws_headers(self, refresh: bool) -> dict[str, str]:
         return self._ws_credentials(self._token_source(refresh).get_token(self._http))
+
+    def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        self._reopen_session()
+        return [self.transcript(chat) for chat in sorted(chats)]
 
 
 class WebChatClient(CustomerBase[httpx.BaseTransport], SyncHost):
@@ -51,3 +56,7 @@ class WebChatClient(CustomerBase[httpx.BaseTransport], SyncHost):
 
     def _ws_headers(self, refresh: bool) -> dict[str, str]:
         return self._ws_credentials()
+
+    def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        self.start_session()
+        return [self.transcript(chat) for chat in sorted(chats)]

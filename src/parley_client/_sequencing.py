@@ -68,7 +68,7 @@ class StreamState:
         if not self.buffer:
             return None
         event = self.buffer.popleft()
-        if not isinstance(event, ResetEvent):
+        if not isinstance(event, ResetEvent) and event.sequence_number > 0:  # 0: caught up from a transcript
             self.yielded = event.sequence_number
             if self.position is not None:
                 self.position.handed = max(self.position.handed, event.sequence_number)

@@ -4,15 +4,23 @@ and the bookkeeping of each feed; ``_streams`` and ``_async_streams`` write out 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from parley_client._catch_up import CatchUp
 from parley_client._events import BaseEvent, decode_event
-from parley_client._exceptions import APIError, TransportError, Unauthorized, error_from_close, error_from_response
-from parley_client._sequencing import StreamState
+from parley_client._exceptions import (
+    APIError,
+    InvalidSession,
+    TransportError,
+    Unauthorized,
+    error_from_close,
+    error_from_response,
+)
+from parley_client._sequencing import SessionPosition, StreamState
 
 if TYPE_CHECKING:
     from parley_client._base import BaseClient
@@ -117,13 +125,27 @@ class StreamCore:
     opened: bool = False
     closed: bool = False
     admitted: int = 0  # how many events of the last batch were new
+    catch_up: CatchUp = field(default_factory=CatchUp)
 
     def take(self, stop: type[Exception]) -> BaseEvent | None:
         """The next queued event; ``stop`` raised once the stream is closed and drained."""
-        event = self.state.next()
-        if event is None and self.closed:
+        while (event := self.state.next()) is not None:
+            if self.catch_up.shown(event):
+                return event
+        if self.closed:
             raise stop
-        return event
+        return None
+
+    def renews(self, error: Exception) -> bool:
+        """Whether to replace the session rather than give up: the server no longer knows it."""
+        return isinstance(error, InvalidSession) and self.catch_up.renewing()
+
+    def renewed(self, position: SessionPosition | None, missed: list[BaseEvent]) -> None:
+        """A new session replaced the lost one: its numbers start again at 1; ``missed`` comes first."""
+        self.opened = False
+        self.state.last, self.state.yielded, self.state.acked = 0, None, None
+        self.state.position = position
+        self.state.buffer.extend(missed)
 
     def batch(self, events: list[BaseEvent]) -> tuple[int, int, list[BaseEvent]] | None:
         """Queue a batch the feed read; what to recover (after, until, rest) if it skipped some."""

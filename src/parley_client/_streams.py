@@ -20,6 +20,7 @@ from parley_client import _stream_common as common
 from parley_client._base import SyncRunner
 from parley_client._events import BaseEvent
 from parley_client._exceptions import ParleyError, TransportError, error_from_response
+from parley_client._models import Transcript
 from parley_client._sequencing import REDELIVERY_PAUSE, SSEDecoder
 from parley_client._stream_common import PollPlan, StreamCore, StreamOptions
 
@@ -28,6 +29,10 @@ class SyncHost(SyncRunner):
     """A blocking client that can stream: it knows its WebSocket credentials."""
 
     def _ws_headers(self, refresh: bool) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _renew_session(self, chats: set[str]) -> list[Transcript]:
+        """Open a session for a lost one; the transcripts of ``chats`` (see ``_catch_up``)."""
         raise NotImplementedError
 
     def events(self, **options: Unpack[StreamOptions]) -> EventStream:
@@ -41,7 +46,7 @@ class SyncHost(SyncRunner):
             if plan.mode == "sse"
             else WebSocketFeed(self)
         )
-        return EventStream(feed, StreamCore(plan.state))
+        return EventStream(feed, StreamCore(plan.state), self)
 
 
 class SyncFeed(Protocol):
@@ -177,9 +182,8 @@ class EventStream:
     whose handling failed comes again to the session's next consumer.
     """
 
-    def __init__(self, feed: SyncFeed, core: StreamCore) -> None:
-        self._feed = feed
-        self._core = core
+    def __init__(self, feed: SyncFeed, core: StreamCore, host: SyncHost) -> None:
+        self._feed, self._core, self._host = feed, core, host
 
     @property
     def last_sequence(self) -> int | None:
@@ -194,7 +198,12 @@ class EventStream:
                 self._step()
             except Exception as exc:
                 self._drop()
-                time.sleep(self._core.failed(exc))
+                if self._core.renews(exc):
+                    chats = self._core.catch_up.chats | self._host._known_chats()
+                    missed = self._core.catch_up.missed(self._host._renew_session(chats))
+                    self._core.renewed(self._host._position, missed)
+                else:
+                    time.sleep(self._core.failed(exc))
         return event
 
     def _step(self) -> None:

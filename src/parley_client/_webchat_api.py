@@ -48,6 +48,9 @@ class CustomerBase(BaseClient[Transport]):
             raise RuntimeError("no chat yet: call start_chat() first")
         return chosen
 
+    def _known_chats(self) -> set[str]:
+        return {self.interaction_id} if self.interaction_id else set()
+
     def _ws_credentials(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.web_token}", **self._session_headers()}
 
@@ -123,7 +126,7 @@ class CustomerBase(BaseClient[Transport]):
         return Call("POST", f"{self.prefix}/publicChat/messaging/notification", no_content, body=body, session=True)
 
     @operation
-    def transcript(self, *, interaction_id: str | None = None) -> Call[Transcript]:
+    def transcript(self, interaction_id: str | None = None) -> Call[Transcript]:
         """The chat so far, as the customer sees it (supervisors' whispers left out)."""
         path = f"{self.prefix}/publicChat/interactions/{quote(self._interaction(interaction_id), safe='')}/transcript"
         return Call("GET", path, model(Transcript), session=True)

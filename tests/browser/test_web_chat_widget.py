@@ -194,16 +194,21 @@ def test_network_drop_loses_and_repeats_nothing(new_page: NewPage, shop: Org, pr
     assert problems.scripting() == []
 
 
-def test_long_poll_transport_carries_a_chat(new_page: NewPage, shop: Org, problems: Problems) -> None:
-    ada = shop.agent(shop.create_user("Ada", "Poll"))
-    page = new_page(DESKTOP)
-    base = shop.server.base_url
+def poll_page(page: Page, shop: Org) -> str:
+    """A page of the server's origin embedding the widget with the long-poll transport; its address."""
     html = (
         "<!doctype html><html lang='en'><head><title>Poll</title></head><body><h1>Shop</h1>"
         f"<script src='/static/widget.js' data-org-id='{shop.org_id}' data-transport='poll'></script></body></html>"
     )
-    page.route(f"{base}/poll-page", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
-    page.goto(f"{base}/poll-page")
+    address = f"{shop.server.base_url}/poll-page"
+    page.route(address, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    return address
+
+
+def test_long_poll_transport_carries_a_chat(new_page: NewPage, shop: Org, problems: Problems) -> None:
+    ada = shop.agent(shop.create_user("Ada", "Poll"))
+    page = new_page(DESKTOP)
+    page.goto(poll_page(page, shop))
     widget = Widget(page)
     widget.start_chat("Polly")
     interaction = accept_next_chat(ada)
@@ -220,11 +225,6 @@ def test_long_poll_transport_carries_a_chat(new_page: NewPage, shop: Org, proble
 def test_a_long_poll_answer_lost_on_the_way_is_asked_again_from_the_last_event(new_page: NewPage, shop: Org) -> None:
     ada = shop.agent(shop.create_user("Ada", "Poll"))
     page = new_page(DESKTOP)
-    base = shop.server.base_url
-    html = (
-        "<!doctype html><html lang='en'><head><title>Poll</title></head><body><h1>Shop</h1>"
-        f"<script src='/static/widget.js' data-org-id='{shop.org_id}' data-transport='poll'></script></body></html>"
-    )
     lost: list[str] = []
 
     def lose_the_answer_with_the_text(route: Route) -> None:
@@ -235,9 +235,9 @@ def test_a_long_poll_answer_lost_on_the_way_is_asked_again_from_the_last_event(n
         else:
             route.fulfill(response=answer)
 
-    page.route(f"{base}/poll-page", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    address = poll_page(page, shop)
     page.route(re.compile(r"/publicChat/streaming/events\?"), lose_the_answer_with_the_text)
-    page.goto(f"{base}/poll-page")
+    page.goto(address)
     widget = Widget(page)
     widget.start_chat("Polly")
     interaction = accept_next_chat(ada)

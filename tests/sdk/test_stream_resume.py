@@ -181,3 +181,27 @@ async def test_a_rejected_token_is_replaced_over_http_and_websocket(org: Org, mo
         assert agent.credentials.cached() not in (None, "forged")
         await stream.aclose()
         await carla.aclose()
+
+
+async def test_a_lost_session_is_replaced_and_what_it_held_is_caught_up_from_the_transcript(org: Org) -> None:
+    async with org.async_client() as agent:
+        carla, interaction = await connected(org, agent)
+        stream = agent.events(poll_timeout=1)
+        await carla.send_text("text 1")
+        first = await texts_from(stream, 1)
+        lost = agent.session_id
+        async with org.async_client() as other:  # the server forgets the session, as Redis without persistence
+            other.session_id, other.user_id = lost, agent.user_id
+            await other.end_session()
+        await carla.send_text("text 2")  # held by no session of the agent
+        await carla.send_text("text 3")
+        caught_up = await texts_from(stream, 2)
+        assert agent.session_id not in (None, lost)
+        await carla.send_text("text 4")
+        rest = await texts_from(stream, 1)
+        await stream.aclose()
+        await carla.aclose()
+    texts = [e.payload.text for e in first + caught_up + rest]
+    assert texts == ["text 1", "text 2", "text 3", "text 4"]
+    assert {e.payload.interaction_id for e in caught_up} == {interaction}
+    assert [e.sequence_number for e in caught_up] == [0, 0] and rest[0].sequence_number > 0
