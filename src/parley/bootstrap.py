@@ -23,7 +23,7 @@ from parley.service.health import Health
 from parley.service.interactions import InteractionBook
 from parley.service.messaging import Messaging
 from parley.service.overview import Overview
-from parley.service.ports import EventEngine, SmsTransport, Store
+from parley.service.ports import EventEngine, SmsTransport, Store, WebhookSender
 from parley.service.ratelimit import TokenBuckets
 from parley.service.retention import Retention
 from parley.service.signin import SignIn
@@ -32,6 +32,8 @@ from parley.service.streaming import Streaming
 from parley.service.tokens import Authenticator, FailedAuthentications, TokenService
 from parley.service.typing import Typing
 from parley.service.webchat import WebChat
+from parley.service.webhook_delivery import WebhookDeliverer
+from parley.service.webhooks import Webhooks
 from parley.settings import Settings
 
 log = logging.getLogger("parley")
@@ -63,6 +65,8 @@ class Parley:
     health: Health
     signin: SignIn
     abandoned: AbandonedChats
+    webhooks: Webhooks
+    webhook_deliverer: WebhookDeliverer
     sms: SmsChannel | None = None  # None: no SMS gateway configured
     retention: Retention | None = None  # None: PARLEY_RETENTION_DAYS unset, keep everything
     _ticker: asyncio.Task[None] | None = field(default=None, init=False)
@@ -75,6 +79,7 @@ class Parley:
         await self.engine.start()
         await self.webchat.start()
         await self.engagement.recover(await self.book.load())
+        await self.webhooks.refresh()
         if run_timers:
             self._stopping = False
             self._ticker = asyncio.create_task(self._tick_forever(), name="parley-timers")
@@ -100,18 +105,20 @@ class Parley:
             self._ticker = None
         if self.sms is not None:
             await _stop_step("the SMS channel", self.sms.close())
+        await _stop_step("the webhook deliveries", self.webhook_deliverer.close())
         await _stop_step("the event engine", self.engine.close())
         await _stop_step("the store", self.store.close())
 
     async def tick(self) -> None:
         """Run every timer that is due: offer timeouts, typing expiry, idle sessions, abandoned
-        chats, SMS retries."""
+        chats, SMS and webhook retries."""
         await self.engagement.tick()
         await self.typing.tick()
         await self.streaming.tick()
         await self.abandoned.tick()
         if self.sms is not None:
             await self.sms.tick()
+        await self.webhook_deliverer.tick()
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0:
             await self.engagement.check_presence()
@@ -154,6 +161,7 @@ class Parley:
             overview=self.overview,
             signin=self.signin,
             metrics=metrics,
+            webhooks=self.webhooks,
         )
         return ParleyASGI(
             router,
@@ -192,8 +200,10 @@ def build(
     store: Store | None = None,
     engine: EventEngine | None = None,
     sms_transport: SmsTransport | None = None,
+    webhook_sender: WebhookSender | None = None,
 ) -> Parley:
-    """``sms_transport`` replaces the gateway named by ``settings.sms_gateway`` (tests)."""
+    """``sms_transport`` replaces the gateway named by ``settings.sms_gateway`` (tests);
+    ``webhook_sender`` the HTTP client of webhook deliveries."""
     from parley.adapters.bus import open_event_engine
     from parley.adapters.storage import open_store
 
@@ -225,7 +235,12 @@ def build(
         TokenBuckets(clock, settings.rate_limit_per_second, settings.rate_limit_burst),
         Idempotency(store, clock),
     )
-    messaging = Messaging(store, engine, clock, book, typing)
+    webhooks = Webhooks(store, clock, settings.webhook_allow_private)
+    if webhook_sender is None:
+        from parley.adapters.webhooks.http import HttpWebhookSender
+
+        webhook_sender = HttpWebhookSender(settings.webhook_allow_private)
+    messaging = Messaging(store, engine, clock, book, typing, webhooks)
     sms = _sms_channel(settings, store, engine, clock, book, engagement, messaging, sms_transport)
     return Parley(
         settings=settings,
@@ -254,6 +269,8 @@ def build(
         abandoned=AbandonedChats(
             engine, clock, book, engagement, messaging, settings.queue_timeout_seconds, settings.queue_timeout_message
         ),
+        webhooks=webhooks,
+        webhook_deliverer=WebhookDeliverer(store, clock, webhooks, webhook_sender),
         sms=sms,
     )
 

@@ -81,6 +81,8 @@ class Settings:
     retention_days: float | None = None  # None: keep forever
     metrics_token: str = field(default="", repr=False)
     cors_origins: str = "*"
+    # Webhooks (docs/webhooks.md): http:// and private, loopback, link-local targets allowed
+    webhook_allow_private: bool = False
     # SMS (docs/sms.md): off unless a gateway is set
     sms_gateway: str = ""
     sms_webhook_secret: str = field(default="", repr=False)
@@ -151,6 +153,7 @@ class Settings:
             retention_days=_retention_days(e.get("PARLEY_RETENTION_DAYS", "")),
             metrics_token=e.get("PARLEY_METRICS_TOKEN", ""),
             cors_origins=e.get("PARLEY_CORS_ORIGINS", "*") or "*",
+            webhook_allow_private=_flag(e, "PARLEY_WEBHOOK_ALLOW_PRIVATE"),
             sms_gateway=e.get("PARLEY_SMS_GATEWAY", ""),
             sms_webhook_secret=e.get("PARLEY_SMS_WEBHOOK_SECRET", ""),
             sms_webhook_url=e.get("PARLEY_SMS_WEBHOOK_URL", ""),

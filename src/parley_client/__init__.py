@@ -98,6 +98,8 @@ from parley_client._models import (
     UserPage,
     UserState,
     UserStateList,
+    Webhook,
+    WebhookDelivery,
     WebToken,
 )
 from parley_client._retry import Retries
@@ -191,6 +193,8 @@ __all__ = [
     "UserStateList",
     "WebChatClient",
     "WebToken",
+    "Webhook",
+    "WebhookDelivery",
     "__version__",
     "decode_event",
 ]

@@ -19,6 +19,7 @@ from parley_client._call import Call, message_id, model, no_content, operation
 from parley_client._models import (
     CreateSession,
     CreateUser,
+    CreateWebhook,
     Empty,
     EntityType,
     InteractionPage,
@@ -39,6 +40,10 @@ from parley_client._models import (
     UserPage,
     UserState,
     UserStateList,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookList,
 )
 from parley_client._retry import Retries
 
@@ -323,3 +328,54 @@ class AgentBase(BaseClient[Transport]):
     def sms_preview(self, text: str) -> Call[SmsPreview]:
         """How ``text`` would travel as SMS: encoding, segments, the characters forcing UCS-2."""
         return Call("POST", f"{self.prefix}/messaging/sms/preview", model(SmsPreview), body=SmsPreviewParms(text=text))
+
+    # -- outbound webhooks (contract 14) -------------------------------------------------------------
+    @operation
+    def create_webhook(self, url: str, event_types: list[str] | None = None, *, description: str = "") -> Call[Webhook]:
+        """Subscribe ``url`` to ``event_types`` (default every type, ``["*"]``); the answer holds
+        the signing ``secret``, which is shown only here and by ``rotate_webhook_secret``."""
+        body = CreateWebhook(url=url, event_types=event_types or ["*"], description=description)
+        return Call("POST", self._webhooks(), model(Webhook), body=body)
+
+    @operation
+    def list_webhooks(self) -> Call[list[Webhook]]:
+        decode = model(WebhookList)
+        return Call("GET", self._webhooks(), lambda response: decode(response).webhooks)
+
+    @operation
+    def get_webhook(self, webhook_id: str) -> Call[Webhook]:
+        return Call("GET", self._webhooks(webhook_id), model(Webhook))
+
+    @operation
+    def delete_webhook(self, webhook_id: str) -> Call[None]:
+        """Remove the subscription and its deliveries."""
+        return Call("DELETE", self._webhooks(webhook_id), no_content)
+
+    @operation
+    def rotate_webhook_secret(self, webhook_id: str) -> Call[Webhook]:
+        """A new secret; for 24 h deliveries are signed by it and by the previous one."""
+        return Call("POST", self._webhooks(webhook_id, "rotateSecret"), model(Webhook))
+
+    @operation
+    def webhook_deliveries(
+        self,
+        webhook_id: str,
+        *,
+        status: Literal["pending", "delivered", "failed"] | None = None,
+        max_results: int = 100,
+    ) -> Call[list[WebhookDelivery]]:
+        """The webhook's deliveries, newest first, optionally only those with ``status``."""
+        params: dict[str, str | int] = {"maxResults": max_results}
+        if status is not None:
+            params["status"] = status
+        decode = model(WebhookDeliveryList)
+        return Call("GET", self._webhooks(webhook_id, "deliveries"), lambda r: decode(r).deliveries, params=params)
+
+    @operation
+    def retry_webhook_delivery(self, webhook_id: str, delivery_id: str) -> Call[None]:
+        """Send a delivered or dead-lettered delivery again, with a fresh retry schedule."""
+        path = self._webhooks(webhook_id, "deliveries", delivery_id, "retry")
+        return Call("POST", path, no_content)
+
+    def _webhooks(self, *parts: str) -> str:
+        return "/".join((f"{self.prefix}/webhooks", *(quote(p, safe="") for p in parts)))

@@ -212,3 +212,42 @@ class ContactNotification(Model, omit_defaults=False):
 
 class ContactDisconnect(Model):
     interaction_id: str
+
+
+# -- outbound webhooks -------------------------------------------------------------------------------
+class CreateWebhook(Model):
+    url: str
+    event_types: list[str]
+    description: str = ""
+
+
+class Webhook(Model):
+    """A subscription; ``secret`` is set only in the answers to create and rotate."""
+
+    webhook_id: str
+    url: str
+    event_types: list[str]
+    created_time: str
+    description: str = ""
+    secret: str | None = None
+
+
+class WebhookList(Model):
+    webhooks: list[Webhook]
+
+
+class WebhookDelivery(Model):
+    delivery_id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created_time: str
+    updated_time: str
+    next_attempt_time: str | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
+class WebhookDeliveryList(Model):
+    deliveries: list[WebhookDelivery]

@@ -18,7 +18,8 @@ FAST = Retries(attempts=2, backoff=0.05, max_backoff=0.2)
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data = tmp_path_factory.mktemp("sdk-server")
-    with running_server(data, {"PARLEY_DATABASE_URL": f"sqlite:///{data / 'parley.db'}"}) as s:
+    env = {"PARLEY_DATABASE_URL": f"sqlite:///{data / 'parley.db'}", "PARLEY_WEBHOOK_ALLOW_PRIVATE": "1"}
+    with running_server(data, env) as s:
         yield s
 
 

@@ -290,3 +290,55 @@ class ContactNotification(Struct):
 
 class ContactDisconnect(Struct):
     interactionId: Id
+
+
+# -- outbound webhooks --------------------------------------------------------------------------
+class CreateWebhook(Struct):
+    url: Annotated[str, Meta(min_length=1, max_length=2048)]
+    eventTypes: Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(min_length=1, max_length=50)]
+    description: Annotated[str, Meta(max_length=500)] = ""
+
+
+class WebhookRecord(Struct, omit_defaults=True):
+    webhookId: str
+    url: str
+    eventTypes: list[str]
+    createdTime: str
+    description: str = ""
+
+
+class WebhookWithSecret(Struct, omit_defaults=True):
+    """A webhook as created or rotated: the only answers that show its secret."""
+
+    webhookId: str
+    url: str
+    eventTypes: list[str]
+    secret: str
+    createdTime: str
+    description: str = ""
+
+
+class WebhookList(Struct):
+    webhooks: list[WebhookRecord]
+
+
+class DeliveryQuery(Struct):
+    status: Literal["pending", "delivered", "failed"] | None = None
+    maxResults: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class DeliveryRecord(Struct, omit_defaults=True):
+    deliveryId: str
+    eventId: str
+    eventType: str
+    status: str
+    attempts: int
+    createdTime: str
+    updatedTime: str
+    nextAttemptTime: str | None = None
+    lastStatusCode: int | None = None
+    lastError: str | None = None
+
+
+class DeliveryList(Struct):
+    deliveries: list[DeliveryRecord]

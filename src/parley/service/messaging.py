@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,10 +19,12 @@ from parley.domain.interactions import (
     MessageKind,
 )
 from parley.domain.typing import Typist
+from parley.domain.webhooks import Delivery
 from parley.service.counters import COUNTS
 from parley.service.interactions import InteractionBook
 from parley.service.ports import EventEngine, IdempotentWrite, Store
 from parley.service.typing import Typing
+from parley.service.webhooks import Webhooks
 
 # An outbound channel (SMS) checks a text or URL before it is stored and delivers it after. A
 # check that must look something up (an SMS opt-out) returns an awaitable.
@@ -61,12 +63,23 @@ def check_chat_text(interaction: Interaction, text: str) -> None:
 
 
 class Messaging:
-    def __init__(self, store: Store, engine: EventEngine, clock: Clock, book: InteractionBook, typing: Typing) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: EventEngine,
+        clock: Clock,
+        book: InteractionBook,
+        typing: Typing,
+        webhooks: Webhooks,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.clock = clock
         self.book = book
         self.typing = typing
+        self.webhooks = webhooks
+        # The organizations with a webhook: the one thing a message of any other costs them.
+        self.webhook_orgs: Final[set[str]] = webhooks.subscribed_orgs
         self.text_checks: dict[ChannelType, TextCheck] = {ChannelType.CHAT: check_chat_text}
         self.deliverers: dict[ChannelType, Deliver] = {}
 
@@ -119,9 +132,15 @@ class Messaging:
         )
         # With a key, its replay record commits with the message; a key another request
         # committed first raises AlreadyExists("idempotencyKeyExists") for the edge to replay.
-        await self.store.add_message(message, None if idem is None else idem.record(message))
-        COUNTS.message(interaction.channel_type.value, message.entity_type.value)
+        # The webhook deliveries of its event commit with it too.
         name, payload = events.message_event(message, interaction)
+        deliveries: Sequence[Delivery] = ()
+        if interaction.org_id in self.webhook_orgs and not message.is_whisper:
+            deliveries = self.webhooks.for_event(interaction.org_id, name, interaction.interaction_id, payload)
+        await self.store.add_message(message, None if idem is None else idem.record(message), deliveries)
+        COUNTS.message(interaction.channel_type.value, message.entity_type.value)
+        if deliveries:
+            self.webhooks.enqueued(deliveries)
         await self.engine.publish(
             interaction.org_id, events.audience(interaction, contact=not message.is_whisper), name, payload
         )

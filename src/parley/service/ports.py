@@ -21,6 +21,7 @@ from parley.domain.sms_records import (
     SmsOutbound,
 )
 from parley.domain.typing import TypingKey, Typist
+from parley.domain.webhooks import Delivery, DeliveryStatus, Webhook
 
 # --------------------------------------------------------------------------------------------
 # Storage
@@ -154,7 +155,13 @@ class Store(Protocol):
         ...
 
     async def count_open_interactions(self) -> OpenInteractions: ...
-    async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None: ...
+    async def add_message(
+        self, message: Message, idempotency: IdempotencyRecord | None = None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
+        """Store a message with its idempotency record and webhook deliveries, all or none. A
+        delivery whose order key already has a pending one waits in line behind it."""
+        ...
+
     async def transcript(self, org_id: str, interaction_id: str) -> list[Message]: ...
 
     # idempotency
@@ -221,6 +228,52 @@ class Store(Protocol):
 
     async def release_inbound_sms(self, gateway_id: str) -> None: ...
 
+    # outbound webhooks and their deliveries
+    async def add_webhook(self, webhook: Webhook) -> None: ...
+    async def save_webhook(self, webhook: Webhook) -> None: ...
+    async def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
+        """Remove a webhook and its deliveries; False if the org has no such webhook."""
+        ...
+
+    async def all_webhooks(self) -> list[Webhook]: ...
+    async def claim_deliveries(self, webhook_id: str, now: float, lease_until: float, limit: int) -> list[Delivery]:
+        """Take up to ``limit`` of a webhook's pending deliveries due by ``now`` (none waiting in
+        line): counts an attempt on each and holds it until ``lease_until``. A delivery another
+        worker claimed first is not returned. Oldest first."""
+        ...
+
+    async def release_waiting(self, webhook_id: str, now: float) -> int:
+        """Make due the first waiting delivery of every order key that has no other pending one.
+
+        Storage does this itself as each delivery ends; this repairs what a race between
+        instances left waiting (a delivery stored while the one before it was ending elsewhere).
+        Returns how many were released."""
+        ...
+
+    async def finish_attempt(
+        self,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        next_attempt_at: float | None,
+        status_code: int | None,
+        error: str,
+        at: float,
+    ) -> bool:
+        """Record the outcome of the attempt ``delivery`` holds (its ``attempts`` count); once it
+        is delivered or failed, the next delivery of its order key is due at ``at``. False if that
+        attempt no longer holds it (its lease ran out and another worker took it)."""
+        ...
+
+    async def list_deliveries(self, webhook_id: str, status: DeliveryStatus | None, limit: int) -> list[Delivery]:
+        """Newest first."""
+        ...
+
+    async def retry_delivery(self, webhook_id: str, delivery_id: str, at: float) -> bool:
+        """Make a delivered or dead-lettered delivery pending again with a fresh retry schedule:
+        due at ``at``, or in line if its order key has a pending delivery. False if the webhook
+        has no such delivery that is not pending."""
+        ...
+
 
 # --------------------------------------------------------------------------------------------
 # SMS gateway (Kannel today; an SMPP adapter implements the same port)
@@ -265,6 +318,31 @@ class SmsWebhooks(Protocol):
 
     def inbound(self, query: str) -> InboundSms: ...
     def report(self, query: str) -> DeliveryReport: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Webhook receivers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    """What a receiver made of one attempt: its status (None: no answer) and why it failed."""
+
+    status_code: int | None
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSender(Protocol):
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> WebhookAnswer:
+        """POST ``body`` to ``url``; never raises for the receiver's faults, reports them."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ TABLES = {
     "sms_opt_changes",
     "sms_outbox",
     "users",
+    "webhook_deliveries",
+    "webhooks",
 }
 
 

@@ -17,6 +17,7 @@ _PROBLEMS: Final[dict[str, tuple[str, str]]] = {
     "duplicateMessage": ("messageId", "this message (or its sequence number) already exists"),
     "idempotencyKeyExists": ("idempotency-key", "this Idempotency-Key was already used"),
     "duplicateSmsNumber": ("number", "this phone number already belongs to an organization"),
+    "duplicateWebhook": ("webhookId", "a webhook with this id already exists"),
 }
 
 

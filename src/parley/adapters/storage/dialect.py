@@ -37,6 +37,8 @@ class Dialect(ABC):
     # Commit groups on the event loop (a local file whose commits do not sync) rather than on
     # a writer thread (a server a network round trip away); see workers.py.
     commits_on_loop: bool = False
+    # Only one process writes the database, so no two writers race (SQLite: one Parley a file).
+    one_writer: bool = False
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}

@@ -6,6 +6,7 @@ For tests and benchmarks. Interactions are copied in and out, as a database woul
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TypeVar
 
 from parley.adapters.storage import rows
@@ -13,6 +14,7 @@ from parley.adapters.storage.conflicts import already_exists
 from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, OAuthClient, Organization, User
 from parley.domain.interactions import Interaction, InteractionState, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
+from parley.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, OpenInteractions, UserPage
 
 Revocable = TypeVar("Revocable", OAuthClient, ApiKey)
@@ -48,6 +50,8 @@ class MemoryStore:
         self._passwords: dict[tuple[str, str], str] = {}
         self._console_sessions: dict[str, ConsoleSession] = {}
         self._invites: dict[str, Invite] = {}
+        self._webhooks: dict[str, Webhook] = {}
+        self._deliveries: dict[str, Delivery] = {}  # in the order they were stored
 
     async def start(self) -> None:
         pass
@@ -241,7 +245,9 @@ class MemoryStore:
                 oldest = i.created_at
         return OpenInteractions(counts, oldest)
 
-    async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
+    async def add_message(
+        self, message: Message, idempotency: IdempotencyRecord | None = None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
         seq_key = (message.interaction_id, message.seq)
         if message.message_id in self._messages or seq_key in self._message_seqs:
             raise already_exists("duplicateMessage")
@@ -249,6 +255,10 @@ class MemoryStore:
             await self.put_idempotency(idempotency)
         self._messages[message.message_id] = message
         self._message_seqs.add(seq_key)
+        for delivery in deliveries:
+            if self._pending_of(delivery.webhook_id, delivery.order_key):
+                delivery = dataclasses.replace(delivery, next_attempt_at=None)
+            self._deliveries[delivery.delivery_id] = delivery
 
     async def transcript(self, org_id: str, interaction_id: str) -> list[Message]:
         found = [m for m in self._messages.values() if m.interaction_id == interaction_id and m.org_id == org_id]
@@ -381,3 +391,102 @@ class MemoryStore:
 
     async def release_inbound_sms(self, gateway_id: str) -> None:
         self._inbound_seen.pop(gateway_id, None)
+
+    # -- outbound webhooks -----------------------------------------------------------------------------
+    async def add_webhook(self, webhook: Webhook) -> None:
+        if webhook.webhook_id in self._webhooks:
+            raise already_exists("duplicateWebhook")
+        self._webhooks[webhook.webhook_id] = webhook
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        if webhook.webhook_id in self._webhooks:
+            self._webhooks[webhook.webhook_id] = webhook
+
+    async def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
+        webhook = self._webhooks.get(webhook_id)
+        if webhook is None or webhook.org_id != org_id:
+            return False
+        del self._webhooks[webhook_id]
+        self._deliveries = {k: d for k, d in self._deliveries.items() if d.webhook_id != webhook_id}
+        return True
+
+    async def all_webhooks(self) -> list[Webhook]:
+        return sorted(self._webhooks.values(), key=lambda w: (w.created_at, w.webhook_id))
+
+    async def claim_deliveries(self, webhook_id: str, now: float, lease_until: float, limit: int) -> list[Delivery]:
+        claimed: list[Delivery] = []
+        for delivery in list(self._deliveries.values()):
+            if len(claimed) >= limit:
+                break
+            due = delivery.next_attempt_at is not None and delivery.next_attempt_at <= now
+            if delivery.webhook_id == webhook_id and delivery.status is DeliveryStatus.PENDING and due:
+                taken = dataclasses.replace(
+                    delivery, attempts=delivery.attempts + 1, next_attempt_at=lease_until, updated_at=now
+                )
+                self._deliveries[delivery.delivery_id] = taken
+                claimed.append(taken)
+        return claimed
+
+    async def release_waiting(self, webhook_id: str, now: float) -> int:
+        heads: dict[str, Delivery | None] = {}
+        for delivery in self._deliveries.values():
+            if delivery.webhook_id == webhook_id and delivery.status is DeliveryStatus.PENDING:
+                if delivery.next_attempt_at is not None:
+                    heads[delivery.order_key] = None  # the key has one going
+                elif delivery.order_key not in heads:
+                    heads[delivery.order_key] = delivery
+        released = [d for d in heads.values() if d is not None]
+        for delivery in released:
+            self._deliveries[delivery.delivery_id] = dataclasses.replace(delivery, next_attempt_at=now)
+        return len(released)
+
+    def _pending_of(self, webhook_id: str, order_key: str) -> list[Delivery]:
+        return [
+            d
+            for d in self._deliveries.values()
+            if d.webhook_id == webhook_id and d.order_key == order_key and d.status is DeliveryStatus.PENDING
+        ]
+
+    async def finish_attempt(
+        self,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        next_attempt_at: float | None,
+        status_code: int | None,
+        error: str,
+        at: float,
+    ) -> bool:
+        current = self._deliveries.get(delivery.delivery_id)
+        if current is None or current.attempts != delivery.attempts or current.status is not DeliveryStatus.PENDING:
+            return False
+        self._deliveries[delivery.delivery_id] = dataclasses.replace(
+            current,
+            status=status,
+            next_attempt_at=next_attempt_at,
+            last_status_code=status_code,
+            last_error=error,
+            updated_at=at,
+        )
+        if status is not DeliveryStatus.PENDING:
+            waiting = self._pending_of(current.webhook_id, current.order_key)
+            if waiting and all(d.next_attempt_at is None for d in waiting):
+                self._deliveries[waiting[0].delivery_id] = dataclasses.replace(waiting[0], next_attempt_at=at)
+        return True
+
+    async def list_deliveries(self, webhook_id: str, status: DeliveryStatus | None, limit: int) -> list[Delivery]:
+        found = [
+            d
+            for d in reversed(self._deliveries.values())
+            if d.webhook_id == webhook_id and (status is None or d.status is status)
+        ]
+        return found[: max(1, limit)]
+
+    async def retry_delivery(self, webhook_id: str, delivery_id: str, at: float) -> bool:
+        delivery = self._deliveries.get(delivery_id)
+        if delivery is None or delivery.webhook_id != webhook_id or delivery.status is DeliveryStatus.PENDING:
+            return False
+        due = None if self._pending_of(webhook_id, delivery.order_key) else at
+        self._deliveries[delivery_id] = dataclasses.replace(
+            delivery, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=due, updated_at=at
+        )
+        return True

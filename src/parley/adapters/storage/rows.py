@@ -21,6 +21,7 @@ from parley.domain.interactions import (
     MessageKind,
 )
 from parley.domain.sms_records import OptChange, OptState, OutboxState, PartReport, ReportState, SmsNumber, SmsOutbound
+from parley.domain.webhooks import DELIVERY_STATUS_OF, Delivery, Webhook
 from parley.service.ports import IdempotencyRecord, InteractionQuery
 
 Row = Sequence[Any]
@@ -272,3 +273,69 @@ _REPORT_STATES: Final[dict[str, ReportState]] = {"sent": "sent", "delivered": "d
 
 def report_of(r: Row) -> PartReport:
     return PartReport(r[0], r[1], _REPORT_STATES[r[2]], r[3], r[4])
+
+
+# -- outbound webhooks -------------------------------------------------------------------------
+WEBHOOK_COLUMNS: Final = (
+    "webhook_id, org_id, url, event_types, description, secret, created_at, previous_secret, previous_until"
+)
+DELIVERY_COLUMNS: Final = (
+    "delivery_id, webhook_id, org_id, event_id, event_type, order_key, body, status, attempts, "
+    "next_attempt_at, created_at, updated_at, last_status_code, last_error"
+)
+
+
+def webhook_row(w: Webhook) -> Row:
+    return (
+        w.webhook_id,
+        w.org_id,
+        w.url,
+        dump(list(w.event_types)),
+        w.description,
+        w.secret,
+        w.created_at,
+        w.previous_secret,
+        w.previous_until,
+    )
+
+
+def webhook_of(r: Row) -> Webhook:
+    return Webhook(r[0], r[1], r[2], tuple(load_strs(r[3])), r[4], r[5], r[6], r[7], r[8])
+
+
+def delivery_row(d: Delivery) -> Row:
+    return (
+        d.delivery_id,
+        d.webhook_id,
+        d.org_id,
+        d.event_id,
+        d.event_type,
+        d.order_key,
+        d.body.decode(),
+        d.status.value,
+        d.attempts,
+        d.next_attempt_at,
+        d.created_at,
+        d.updated_at,
+        d.last_status_code,
+        d.last_error,
+    )
+
+
+def delivery_of(r: Row) -> Delivery:
+    return Delivery(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6].encode(),
+        DELIVERY_STATUS_OF[r[7]],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+    )

@@ -7,7 +7,7 @@ goes straight to the driver from the threads in ``workers.py``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -20,6 +20,7 @@ from parley.domain.accounts import AccessToken, ApiKey, ConsoleSession, Invite, 
 from parley.domain.errors import ParleyError
 from parley.domain.interactions import Interaction, InteractionState, Message
 from parley.domain.sms_records import OptChange, OutboxState, PartReport, SmsNumber, SmsOutbound
+from parley.domain.webhooks import Delivery, DeliveryStatus, Webhook
 from parley.service.ports import IdempotencyRecord, InteractionPage, InteractionQuery, OpenInteractions, UserPage
 
 T = TypeVar("T")
@@ -321,15 +322,20 @@ class SqlStore:
         oldest = next((at for state, _, at in found if state == InteractionState.QUEUED.value), None)
         return OpenInteractions({state: count for state, count, _ in found}, oldest)
 
-    async def add_message(self, message: Message, idempotency: IdempotencyRecord | None = None) -> None:
+    async def add_message(
+        self, message: Message, idempotency: IdempotencyRecord | None = None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
         row = rows.message_row(message)
-        if idempotency is None:
+        if idempotency is None and not deliveries:
             await self._write(_ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
             return
 
         def write(cursor: Cursor) -> None:
             self._run(cursor, _ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
-            self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
+            if idempotency is not None:
+                self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
+            for delivery in deliveries:
+                self._run(cursor, _ADD_DELIVERY, _in_line(rows.delivery_row(delivery)))
 
         await self._writer.submit(write)
 
@@ -464,6 +470,78 @@ class SqlStore:
     async def release_inbound_sms(self, gateway_id: str) -> None:
         await self._write("DELETE FROM sms_inbound_seen WHERE gateway_id = ?", (gateway_id,))
 
+    # -- outbound webhooks --------------------------------------------------------------------------------
+    async def add_webhook(self, webhook: Webhook) -> None:
+        await self._add("webhooks", rows.WEBHOOK_COLUMNS, rows.webhook_row(webhook), _fixed("duplicateWebhook"))
+
+    async def save_webhook(self, webhook: Webhook) -> None:
+        row = rows.webhook_row(webhook)
+        await self._write(_SAVE_WEBHOOK, (*row[2:], webhook.webhook_id))
+
+    async def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
+        def write(cursor: Cursor) -> bool:
+            sql = "DELETE FROM webhooks WHERE webhook_id = ? AND org_id = ?"
+            if self._run(cursor, sql, (webhook_id, org_id)) == 0:
+                return False
+            self._run(cursor, "DELETE FROM webhook_deliveries WHERE webhook_id = ?", (webhook_id,))
+            return True
+
+        return await self._writer.submit(write, reads=True)
+
+    async def all_webhooks(self) -> list[Webhook]:
+        sql = f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, webhook_id"
+        return await self._select(rows.webhook_of, sql)
+
+    async def claim_deliveries(self, webhook_id: str, now: float, lease_until: float, limit: int) -> list[Delivery]:
+        sql = _CLAIM_DELIVERIES.format(limit=max(1, int(limit)))
+        pending = DeliveryStatus.PENDING.value
+        params = (lease_until, now, pending, now, webhook_id, pending, now)
+        found = await self._writer.submit(partial(self._rows, sql=sql, params=params), reads=True)
+        return [rows.delivery_of(r[1:]) for r in sorted(found)]
+
+    async def release_waiting(self, webhook_id: str, now: float) -> int:
+        if self._dialect.one_writer:
+            return 0  # every delivery is stored and ended by this store's one writer: no race to repair
+        pending = DeliveryStatus.PENDING.value
+        return await self._count(_RELEASE_WAITING, now, webhook_id, pending, pending)
+
+    async def finish_attempt(
+        self,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        next_attempt_at: float | None,
+        status_code: int | None,
+        error: str,
+        at: float,
+    ) -> bool:
+        pending = DeliveryStatus.PENDING.value
+        outcome = (status.value, next_attempt_at, status_code, error, at)
+        held = (delivery.delivery_id, delivery.attempts, pending)
+        key = (delivery.webhook_id, delivery.order_key, pending)
+
+        def write(cursor: Cursor) -> bool:
+            if self._run(cursor, _FINISH_ATTEMPT, (*outcome, *held)) == 0:
+                return False
+            if status is not DeliveryStatus.PENDING:
+                self._run(cursor, _RELEASE_NEXT, (at, *key, *key))
+            return True
+
+        return await self._writer.submit(write, reads=True)
+
+    async def list_deliveries(self, webhook_id: str, status: DeliveryStatus | None, limit: int) -> list[Delivery]:
+        sql = f"SELECT {rows.DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = ?"
+        params: list[Any] = [webhook_id]
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status.value)
+        sql += f" ORDER BY position DESC LIMIT {max(1, int(limit))}"
+        return await self._select(rows.delivery_of, sql, *params)
+
+    async def retry_delivery(self, webhook_id: str, delivery_id: str, at: float) -> bool:
+        pending = DeliveryStatus.PENDING.value
+        params = (pending, webhook_id, pending, at, at, delivery_id, webhook_id, pending)
+        return await self._count(_RETRY_DELIVERY, *params) > 0
+
 
 _EMAIL_TAKEN: Final = "SELECT 1 FROM users WHERE org_id = ? AND email_lower = ?"
 _ADD_USER: Final = _insert("users", rows.USER_INSERT_COLUMNS)
@@ -471,3 +549,56 @@ _ADD_MESSAGE: Final = _insert("messages", rows.MESSAGE_COLUMNS)
 _ADD_IDEMPOTENCY: Final = _insert("idempotency_keys", rows.IDEMPOTENCY_COLUMNS)
 _IDEMPOTENCY_CONFLICT: Final = _fixed("idempotencyKeyExists")
 _DUPLICATE_MESSAGE: Final = _fixed("duplicateMessage")
+_DELIVERY_VALUES: Final = rows.DELIVERY_COLUMNS.split(", ")
+_WAITS_IN_LINE: Final = (
+    "CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries WHERE webhook_id = ? AND order_key = ? AND status = ?)"
+    " THEN NULL ELSE ? END"
+)
+# A delivery whose order key already has a pending one is stored waiting in line (no due time).
+_ADD_DELIVERY: Final = "INSERT INTO webhook_deliveries ({}) SELECT {}".format(
+    rows.DELIVERY_COLUMNS,
+    ", ".join(_WAITS_IN_LINE if c == "next_attempt_at" else "?" for c in _DELIVERY_VALUES),
+)
+_DUE_AT: Final = _DELIVERY_VALUES.index("next_attempt_at")
+
+
+def _in_line(row: rows.Row) -> rows.Row:
+    """A delivery's row with what ``_ADD_DELIVERY`` needs to decide whether it waits in line."""
+    return (*row[:_DUE_AT], row[1], row[5], DeliveryStatus.PENDING.value, row[_DUE_AT], *row[_DUE_AT + 1 :])
+
+
+_SAVE_WEBHOOK: Final = "UPDATE webhooks SET {} WHERE webhook_id = ?".format(
+    ", ".join(f"{column.strip()} = ?" for column in rows.WEBHOOK_COLUMNS.split(",")[2:])
+)
+# The outer conditions are checked again on a row another worker changed meanwhile (PostgreSQL),
+# so each delivery is claimed once.
+_CLAIM_DELIVERIES: Final = (
+    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
+    " WHERE status = ? AND next_attempt_at <= ? AND position IN ("
+    "SELECT position FROM webhook_deliveries WHERE webhook_id = ? AND status = ? AND next_attempt_at <= ?"
+    " ORDER BY position LIMIT {limit})"
+    f" RETURNING position, {rows.DELIVERY_COLUMNS}"
+)
+_FINISH_ATTEMPT: Final = (
+    "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,"
+    " updated_at = ? WHERE delivery_id = ? AND attempts = ? AND status = ?"
+)
+# The first waiting delivery of an order key becomes due, unless one of the key is still going.
+_RELEASE_NEXT: Final = (
+    "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE position = ("
+    "SELECT min(position) FROM webhook_deliveries WHERE webhook_id = ? AND order_key = ? AND status = ?"
+    " AND next_attempt_at IS NULL) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE webhook_id = ?"
+    " AND order_key = ? AND status = ? AND next_attempt_at IS NOT NULL)"
+)
+_RELEASE_WAITING: Final = (
+    "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE position IN ("
+    "SELECT min(w.position) FROM webhook_deliveries w WHERE w.webhook_id = ? AND w.status = ?"
+    " AND w.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_deliveries h"
+    " WHERE h.webhook_id = w.webhook_id AND h.order_key = w.order_key AND h.status = ?"
+    " AND h.next_attempt_at IS NOT NULL) GROUP BY w.order_key)"
+)
+_RETRY_DELIVERY: Final = (
+    "UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_at = CASE WHEN EXISTS ("
+    "SELECT 1 FROM webhook_deliveries p WHERE p.webhook_id = ? AND p.order_key = webhook_deliveries.order_key"
+    " AND p.status = ?) THEN NULL ELSE ? END, updated_at = ? WHERE delivery_id = ? AND webhook_id = ? AND status <> ?"
+)

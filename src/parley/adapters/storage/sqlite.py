@@ -20,6 +20,7 @@ class SqliteDialect(Dialect):
     begin = "BEGIN IMMEDIATE"
     connection_error = sqlite3.OperationalError
     commits_on_loop = True
+    one_writer = True
 
     def __init__(self, path: Path) -> None:
         super().__init__()

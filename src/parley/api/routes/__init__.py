@@ -18,6 +18,7 @@ from parley.api.routes import public_chat as public_chat_routes
 from parley.api.routes import sms as sms_routes
 from parley.api.routes import streaming as streaming_routes
 from parley.api.routes import tokens as tokens_routes
+from parley.api.routes import webhooks as webhooks_routes
 from parley.service.accounts import Accounts
 from parley.service.counters import COUNTS
 from parley.service.engagement import Engagement
@@ -31,6 +32,7 @@ from parley.service.sms import SmsChannel
 from parley.service.streaming import Streaming
 from parley.service.tokens import TokenService
 from parley.service.webchat import WebChat
+from parley.service.webhooks import Webhooks
 
 
 def build_routers(
@@ -49,6 +51,7 @@ def build_routers(
     overview: Overview,
     signin: SignIn,
     metrics: metrics_routes.MetricsEndpoint | None,
+    webhooks: Webhooks,
 ) -> tuple[Router, Router]:
     stream_http, stream_ws = streaming_routes.routes(gate, accounts, streaming)
     public_http, public_ws = public_chat_routes.routes(gate, streaming, webchat, messaging, book, engagement)
@@ -61,6 +64,7 @@ def build_routers(
         *provisioning_routes.routes(gate, accounts),
         *sms_routes.routes(gate, sms, sms_webhooks),
         *console_routes.routes(signin),
+        *webhooks_routes.routes(gate, webhooks),
     ]
     ws = [*stream_ws, *public_ws]
     openapi = msgspec.json.encode(build_openapi(http, ws))

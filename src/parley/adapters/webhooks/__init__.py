@@ -1,0 +1,1 @@
+"""The ``WebhookSender`` that POSTs deliveries to receivers over HTTP."""
