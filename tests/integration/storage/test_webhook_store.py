@@ -146,3 +146,27 @@ async def test_a_delivery_a_race_left_waiting_is_released(postgres_url: str, ope
 
     assert await store.release_waiting("whk_1", 20.0) == 1
     assert [d.delivery_id for d in await store.claim_deliveries("whk_1", 20.0, 35.0, 10)] == ["dlv_2", "dlv_3"]
+
+
+async def test_in_one_group_a_failing_message_stores_none_of_its_deliveries_and_the_rest_all(
+    sql_url: str, open_started: OpenStore
+) -> None:
+    from functools import partial
+    from typing import cast
+
+    from parley.adapters.storage.sql_base import SqlStore
+    from tests.integration.storage.test_store_group_commit import gather_in_one_group
+
+    store = cast(SqlStore, await open_started(sql_url))
+    await stored_with_messages(store, delivery("dlv_0"))
+    sent = [(s.message(seq), delivery(f"dlv_{seq}")) for seq in range(2, 40)]
+    sent.insert(10, (s.message(1, message_id="msg_dup"), delivery("dlv_dup")))  # seq 1 is taken
+    writes = [partial(store.add_message, message, None, [d]) for message, d in sent]
+
+    outcomes = await gather_in_one_group(store, writes)
+
+    assert [n for n, outcome in enumerate(outcomes) if outcome is not None] == [10]
+    stored = [d.delivery_id for d in reversed(await store.list_deliveries("whk_1", None, 100))]
+    assert stored == ["dlv_0", *(f"dlv_{seq}" for seq in range(2, 40))]
+    waiting = [d.next_attempt_at for d in reversed(await store.list_deliveries("whk_1", None, 100))]
+    assert waiting == [10.0] + [None] * 38  # each in line behind the one before, in the order written

@@ -97,9 +97,22 @@ class SqlStore:
         cursor.execute(self._dialect.sql(sql), params)
         return cursor.fetchall()
 
-    async def _write(self, sql: str, params: rows.Row, conflict: Conflict | None = None) -> None:
-        run = partial(self._run, sql=sql, params=params, conflict=conflict)
-        await self._writer.submit(run, statement=self._dialect.sql(sql), params=params)
+    async def _write(
+        self, sql: str, params: rows.Row, conflict: Conflict | None = None, then: tuple[tuple[str, rows.Row], ...] = ()
+    ) -> None:
+        """One statement, and those of ``then`` after it in its transaction (they raise no conflicts)."""
+        if not then:
+            run = partial(self._run, sql=sql, params=params, conflict=conflict)
+            await self._writer.submit(run, statement=self._dialect.sql(sql), params=params)
+            return
+
+        def run_all(cursor: Cursor) -> None:
+            self._run(cursor, sql, params, conflict)
+            for statement, its_params in then:
+                self._run(cursor, statement, its_params)
+
+        converted = tuple((self._dialect.sql(statement), p) for statement, p in then)
+        await self._writer.submit(run_all, statement=self._dialect.sql(sql), params=params, then=converted)
 
     async def _count(self, sql: str, *params: Any) -> int:
         """Run an UPDATE or DELETE; returns how many rows it touched."""
@@ -326,16 +339,16 @@ class SqlStore:
         self, message: Message, idempotency: IdempotencyRecord | None = None, deliveries: Sequence[Delivery] = ()
     ) -> None:
         row = rows.message_row(message)
-        if idempotency is None and not deliveries:
-            await self._write(_ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
+        then = tuple((_ADD_DELIVERY, _in_line(rows.delivery_row(d))) for d in deliveries) if deliveries else ()
+        if idempotency is None:
+            await self._write(_ADD_MESSAGE, row, _DUPLICATE_MESSAGE, then)
             return
 
         def write(cursor: Cursor) -> None:
             self._run(cursor, _ADD_MESSAGE, row, _DUPLICATE_MESSAGE)
-            if idempotency is not None:
-                self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
-            for delivery in deliveries:
-                self._run(cursor, _ADD_DELIVERY, _in_line(rows.delivery_row(delivery)))
+            self._run(cursor, _ADD_IDEMPOTENCY, rows.idempotency_row(idempotency), _IDEMPOTENCY_CONFLICT)
+            for statement, params in then:
+                self._run(cursor, statement, params)
 
         await self._writer.submit(write)
 

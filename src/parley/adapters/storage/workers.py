@@ -67,8 +67,10 @@ class _Write:
     reads: bool
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
-    statement: str  # when ``run`` is just this statement with ``params``; else ""
+    statement: str  # when ``run`` is just this statement with ``params`` (and ``then``); else ""
     params: Sequence[Any]
+    then: tuple[str, ...]  # statements ``run`` runs after ``statement``, in its transaction
+    then_params: tuple[Sequence[Any], ...]
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class _Write:
         future: asyncio.Future[Any],
         statement: str,
         params: Sequence[Any],
+        then: tuple[str, ...] = (),
+        then_params: tuple[Sequence[Any], ...] = (),
     ) -> None:
         # Spelled out: a dataclass's generated __init__ stays interpreted where this is compiled.
         self.run = run
@@ -86,6 +90,22 @@ class _Write:
         self.future = future
         self.statement = statement
         self.params = params
+        self.then = then
+        self.then_params = then_params
+
+
+def _write(
+    run: Callable[[Cursor], Any],
+    reads: bool,
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    statement: str,
+    params: Sequence[Any],
+    then: tuple[tuple[str, Sequence[Any]], ...],
+) -> _Write:
+    if not then:
+        return _Write(run, reads, loop, future, statement, params)
+    return _Write(run, reads, loop, future, statement, params, tuple(s for s, _ in then), tuple(p for _, p in then))
 
 
 def _settle(answers: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
@@ -116,20 +136,27 @@ class GroupCommitWriter:
         self._writer_thread.start()
 
     async def submit(
-        self, run: Callable[[Cursor], T], *, reads: bool = False, statement: str = "", params: Sequence[Any] = ()
+        self,
+        run: Callable[[Cursor], T],
+        *,
+        reads: bool = False,
+        statement: str = "",
+        params: Sequence[Any] = (),
+        then: tuple[tuple[str, Sequence[Any]], ...] = (),
     ) -> T:
         """Run ``run`` in the next group; returns once that group is committed.
 
         ``reads`` says that ``run`` looks at what its statements return (rows or counts),
         so its group must wait for each answer instead of being sent in one go. ``statement``
-        and ``params`` say that ``run`` is only that statement, so that a run of such writes of
-        one statement can go to the driver as one ``executemany``.
+        and ``params`` say that ``run`` is only that statement (followed by the statements of
+        ``then`` with theirs), so that a run of such writes can go to the driver as one
+        ``executemany`` per statement.
         """
         if self._closed or self._writer_thread is None:
             raise StoreClosed("the store is not open")
         loop = self._loop = running_loop(self._loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Write(run, reads, loop, future, statement, params))
+        self._queue.put(_write(run, reads, loop, future, statement, params, then))
         return await future
 
     async def aclose(self) -> None:
@@ -220,10 +247,13 @@ class GroupCommitWriter:
             write = group[done]
             end = done + 1
             if write.statement:
-                while end < len(group) and group[end].statement == write.statement:
+                while end < len(group) and group[end].statement == write.statement and group[end].then == write.then:
                     end += 1
             if end - done > 1:
-                cursor.executemany(write.statement, [w.params for w in group[done:end]])
+                run = group[done:end]
+                cursor.executemany(write.statement, [w.params for w in run])
+                for i, statement in enumerate(write.then):  # the same transaction: the order of rows is kept
+                    cursor.executemany(statement, [w.then_params[i] for w in run])
                 outcomes += [(None, None)] * (end - done)
             else:
                 outcomes.append((None, write.run(cursor)))
@@ -329,13 +359,19 @@ class LoopGroupWriter(GroupCommitWriter):
         return cursor
 
     async def submit(
-        self, run: Callable[[Cursor], T], *, reads: bool = False, statement: str = "", params: Sequence[Any] = ()
+        self,
+        run: Callable[[Cursor], T],
+        *,
+        reads: bool = False,
+        statement: str = "",
+        params: Sequence[Any] = (),
+        then: tuple[tuple[str, Sequence[Any]], ...] = (),
     ) -> T:
         if self._closed or self._checkpointer is None:
             raise StoreClosed("the store is not open")
         loop = self._loop = running_loop(self._loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(_Write(run, reads, loop, future, statement, params))
+        self._pending.append(_write(run, reads, loop, future, statement, params, then))
         self._schedule_flush(loop)
         return await future
 
