@@ -64,6 +64,9 @@ def test_a_sent_text_reaches_the_receiver_signed_and_is_listed_as_delivered(tmp_
             (listed,) = deliveries(org, webhook["webhookId"])
             assert listed["eventId"] == got.headers["webhook-id"]
             assert (listed["status"], listed["attempts"], listed["lastStatusCode"]) == ("delivered", 1, 204)
+            metrics = org.http.get("/metrics").text
+            assert 'parley_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+            assert "parley_webhook_delivery_lag_seconds_count 1.0" in metrics
             org.http.close()
         finally:
             server.stop()

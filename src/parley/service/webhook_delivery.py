@@ -22,6 +22,7 @@ from standardwebhooks.webhooks import Webhook as Signer
 
 from parley.clock import Clock
 from parley.domain.webhooks import Delivery, DeliveryStatus, Webhook, retry_delay
+from parley.service.counters import COUNTS
 from parley.service.ports import Store, WebhookAnswer, WebhookSender
 from parley.service.webhooks import Webhooks
 
@@ -145,7 +146,8 @@ class WebhookDeliverer:
             answer = WebhookAnswer(None, f"internal error: {type(exc).__name__}")
         now = self.clock.now()
         if answer.succeeded:
-            await self.store.finish_attempt(delivery, DeliveryStatus.DELIVERED, None, answer.status_code, "", now)
+            if await self.store.finish_attempt(delivery, DeliveryStatus.DELIVERED, None, answer.status_code, "", now):
+                COUNTS.webhook_delivery("delivered", now - delivery.created_at)
             return
         delay = retry_delay(delivery.attempts)
         if delay is None:
@@ -159,6 +161,7 @@ class WebhookDeliverer:
             await self.store.finish_attempt(
                 delivery, DeliveryStatus.FAILED, None, answer.status_code, answer.error, now
             )
+            COUNTS.webhook_delivery("failed")
             return
         log.info(
             "webhook %s: delivery %s attempt %d failed (%s); retry in %.0f s",
@@ -171,6 +174,7 @@ class WebhookDeliverer:
         await self.store.finish_attempt(
             delivery, DeliveryStatus.PENDING, now + delay, answer.status_code, answer.error, now
         )
+        COUNTS.webhook_delivery("retried")
 
     async def settle(self) -> None:
         """Wait until no claim or attempt is running (tests; shutdown)."""

@@ -106,6 +106,11 @@ class ParleyCollector(Collector):
         yield _counter(
             "parley_webhook_deliveries", "Webhook deliveries by outcome", ["outcome"], _keyed(c.webhook_deliveries)
         )
+        lag = HistogramMetricFamily(
+            "parley_webhook_delivery_lag_seconds", "From an event being stored to its webhook's 2xx"
+        )
+        lag.add_metric([], _buckets(c.webhook_lag_seconds), c.webhook_lag_seconds.sum)
+        yield lag
         commits = HistogramMetricFamily("parley_store_commit_seconds", "Time of one group commit of the store")
         commits.add_metric([], _buckets(c.commit_seconds), c.commit_seconds.sum)
         yield commits
