@@ -22,6 +22,7 @@ from parley.domain.errors import Unauthenticated
 from parley.domain.interactions import InteractionState
 from parley.service.counters import Counters, Histogram
 from parley.service.ports import OpenInteractions
+from parley.service.webhook_delivery import DELIVERY_LAG
 
 K = TypeVar("K", bound=tuple[str, ...])
 
@@ -109,7 +110,7 @@ class ParleyCollector(Collector):
         lag = HistogramMetricFamily(
             "parley_webhook_delivery_lag_seconds", "From an event being stored to its webhook's 2xx"
         )
-        lag.add_metric([], _buckets(c.webhook_lag_seconds), c.webhook_lag_seconds.sum)
+        lag.add_metric([], _buckets(DELIVERY_LAG), DELIVERY_LAG.sum)
         yield lag
         commits = HistogramMetricFamily("parley_store_commit_seconds", "Time of one group commit of the store")
         commits.add_metric([], _buckets(c.commit_seconds), c.commit_seconds.sum)
