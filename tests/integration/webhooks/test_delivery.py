@@ -15,10 +15,10 @@ from parley.adapters.bus.memory import MemoryEventEngine
 from parley.adapters.storage.memory import MemoryStore
 from parley.adapters.webhooks.http import HttpWebhookSender
 from parley.bootstrap import build
-from parley.clock import FakeClock
 from parley.domain.interactions import EntityType, MessageKind
 from parley.domain.webhooks import DeliveryStatus, Webhook
 from parley.service.messaging import Post
+from tests.clock import FakeClock
 from tests.e2e.receiver import Plan, Receiver, running_receiver
 from tests.unit.world import ORG, World
 
