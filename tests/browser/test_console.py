@@ -15,6 +15,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.conftest import Problems
 from tests.browser.helpers import SCREENSHOTS
 from tests.e2e.server import PARLEY, Customer, Org, free_port, running_server, start_server
@@ -82,9 +83,10 @@ def customer_texts(customer: Customer, wait: int = 0) -> list[str]:
 
 
 def shot(page: Page, name: str) -> None:
-    """A screenshot of a screen, for docs/console.md."""
+    """A screenshot of a screen (for docs/console.md), which must also pass axe-core."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), animations="disabled")
+    assert axe_violations(page) == [], name
 
 
 def test_sign_in_wrong_then_right_survives_a_reload_and_signs_out(
