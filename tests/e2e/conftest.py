@@ -60,8 +60,16 @@ def org(server: ServerProcess) -> Iterator[Org]:
     o.http.close()
 
 
+@pytest.fixture(scope="module")
+def module_server_env() -> dict[str, str]:
+    """Override in a test module to tune the module's shared server."""
+    return {}
+
+
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def module_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def module_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, module_server_env: dict[str, str]
+) -> Iterator[ServerProcess]:
     """One server per backend shared by a module's tests."""
     data = tmp_path_factory.mktemp("server")
     with ExitStack() as stack:
@@ -69,7 +77,7 @@ def module_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             url = f"sqlite:///{data / 'parley.db'}"
         else:
             url = stack.enter_context(fresh_postgres_database())
-        yield stack.enter_context(running_server(data, {"PARLEY_DATABASE_URL": url}))
+        yield stack.enter_context(running_server(data, {"PARLEY_DATABASE_URL": url, **module_server_env}))
 
 
 @pytest.fixture(scope="module")
